@@ -1,0 +1,9 @@
+module github.com/nedstream/nedstream
+
+go 1.26
+
+require (
+	github.com/go-gst/go-glib v0.0.2 // indirect
+	github.com/go-gst/go-gst v0.0.2 // indirect
+	github.com/yalue/onnxruntime_go v1.27.0 // indirect
+)

@@ -1,0 +1,67 @@
+// Package face strings the models together into the per-frame face engine:
+// detection, tracking, landmarks (+ iris), blendshapes and head pose.
+package face
+
+import (
+	"time"
+
+	"github.com/nedstream/nedstream/models/blendshape"
+	"github.com/nedstream/nedstream/models/raster"
+)
+
+// Point3 is a landmark in frame pixels; Z is depth in the same pixel scale
+// (smaller is nearer the camera), relative to the face centre.
+type Point3 struct{ X, Y, Z float32 }
+
+// Rect is an axis-aligned box in frame pixels.
+type Rect struct{ X, Y, W, H float32 }
+
+// Pose is the head pose from the fit of the canonical face mesh to the
+// landmarks: frame point = Scale * Rotation * canonical + Translation (x right,
+// y down, z away from the camera, in pixels).
+type Pose struct {
+	// Yaw, Pitch, Roll in degrees; all near 0 for a frontal, upright face.
+	// Yaw is positive when the face turns to the image's right, pitch when it
+	// looks up, roll when it tilts clockwise in the image.
+	Yaw, Pitch, Roll float64
+	// Scale maps canonical-mesh centimetres to frame pixels.
+	Scale float64
+	// Rotation is row-major, canonical to camera axes.
+	Rotation [9]float64
+	// Translation is the image position of the canonical origin (pixels).
+	Translation [3]float64
+}
+
+// Face is one tracked face in one frame.
+type Face struct {
+	// TrackID stays the same while the face is tracked (starts at 1).
+	TrackID uint64
+	// Box bounds the landmarks.
+	Box Rect
+	// Score is the landmark model's face-presence probability.
+	Score float32
+	// Landmarks holds 468 FaceMesh points, or 478 with the iris (468..477).
+	Landmarks []Point3
+	// Blendshapes are the 52 expression coefficients in blendshape.Names order.
+	Blendshapes [blendshape.Count]float32
+	// Pose is the fitted head pose.
+	Pose Pose
+	// Age counts the frames the track has lived.
+	Age int
+}
+
+// Timings are the per-stage wall times of one Process call.
+type Timings struct {
+	Detect, Landmarks, Iris, Blendshapes, Pose, Total time.Duration
+}
+
+// Result is what the engine found in one frame.
+type Result struct {
+	Faces []Face
+	// Detected reports whether the detector ran on this frame.
+	Detected bool
+	Timings  Timings
+}
+
+// Image is re-exported for convenience: the frame type the engine reads.
+type Image = raster.Image
