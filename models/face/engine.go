@@ -2,9 +2,21 @@ package face
 
 import (
 	"errors"
+	"fmt"
+	"math"
+	"slices"
 	"sync"
+	"time"
 
+	"github.com/nedstream/nedstream/models/blendshape"
+	"github.com/nedstream/nedstream/models/detect"
+	"github.com/nedstream/nedstream/models/landmark"
+	"github.com/nedstream/nedstream/models/mesh"
 	"github.com/nedstream/nedstream/models/ort"
+	"github.com/nedstream/nedstream/models/pack"
+	"github.com/nedstream/nedstream/models/pose"
+	"github.com/nedstream/nedstream/models/raster"
+	"github.com/nedstream/nedstream/models/track"
 )
 
 // Engine runs the face models on frames. Process must not be called
@@ -12,34 +24,380 @@ import (
 type Engine struct {
 	mu  sync.Mutex
 	cfg Config
+
+	pack      *pack.Pack
+	detector  *detect.Detector
+	mesh      *landmark.FaceMesh
+	iris      *landmark.Iris
+	shapes    *blendshape.Model
+	fitter    *pose.Fitter
+	canonical *mesh.Mesh
+
+	frame      int64
+	lastDetect int64
+	nextID     uint64
+	tracks     []*trackState
+	lost       []lostTrack
+	smoothing  float64
+}
+
+// lostTrack remembers where a track was lost, so that a face re-found there
+// soon after (a hand passing in front, a missed frame) keeps its id.
+type lostTrack struct {
+	id    uint64
+	box   Rect
+	frame int64
+}
+
+// relinkFrames is how long a lost track's id can be taken over.
+const relinkFrames = 45
+
+// trackState is one face followed across frames.
+type trackState struct {
+	id     uint64
+	roi    raster.ROI
+	age    int
+	pts    []landmark.Point // raw landmarks of the last frame (478)
+	filter *track.OneEuro
+	buf    []float64
 }
 
 // New loads the model pack named by opts and returns a ready engine.
+// onnxruntime must be initialised (ort.Init).
 func New(opts Options, cfg Config) (*Engine, error) {
-	return nil, errors.New("face engine: not implemented yet")
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	p, err := pack.Load(opts.PackDir, pack.RequiredRoles...)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.CheckModels(); err != nil {
+		return nil, err
+	}
+	e := &Engine{cfg: cfg, pack: p, lastDetect: math.MinInt64 / 2}
+	if err := e.open(opts.Session); err != nil {
+		e.Close()
+		return nil, err
+	}
+	return e, nil
+}
+
+func (e *Engine) open(so ort.Options) error {
+	p := e.pack
+	entry := func(role string) pack.Entry { en, _ := p.Entry(role); return en }
+	var err error
+	if e.detector, err = detect.Open(p.Path(pack.RoleDetector), entry(pack.RoleDetector), so, detect.Options{}); err != nil {
+		return err
+	}
+	if e.mesh, err = landmark.OpenFaceMesh(p.Path(pack.RoleLandmarker), entry(pack.RoleLandmarker), so); err != nil {
+		return err
+	}
+	if e.iris, err = landmark.OpenIris(p.Path(pack.RoleIris), entry(pack.RoleIris), so); err != nil {
+		return err
+	}
+	if e.shapes, err = blendshape.Open(p.Path(pack.RoleBlendshapes), so); err != nil {
+		return err
+	}
+	if e.canonical, err = mesh.LoadOBJ(p.Path(pack.RoleCanonicalMesh)); err != nil {
+		return fmt.Errorf("model pack %s: %w", p.Dir, err)
+	}
+	if len(e.canonical.Vertices) < landmark.Count {
+		return fmt.Errorf("model pack %s: canonical mesh has %d vertices, want %d", p.Dir, len(e.canonical.Vertices), landmark.Count)
+	}
+	ws, err := pose.LoadWeights(p.Path(pack.RoleGeometry))
+	if err != nil {
+		return fmt.Errorf("model pack %s: %w", p.Dir, err)
+	}
+	if e.fitter, err = pose.NewFitter(e.canonical.Vertices, ws); err != nil {
+		return fmt.Errorf("model pack %s: %w", p.Dir, err)
+	}
+	return nil
 }
 
 // SetConfig changes the runtime settings; they apply from the next frame.
-func (e *Engine) SetConfig(cfg Config) {
+// An invalid configuration is rejected and the previous one kept.
+func (e *Engine) SetConfig(cfg Config) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
 	e.mu.Lock()
 	e.cfg = cfg
 	e.mu.Unlock()
+	return nil
 }
 
-// Process analyses one frame.
-func (e *Engine) Process(img Image) (Result, error) {
-	return Result{}, errors.New("face engine: not implemented yet")
+// Config returns the current settings.
+func (e *Engine) Config() Config {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.cfg
 }
+
+// Pack returns the loaded model pack.
+func (e *Engine) Pack() *pack.Pack { return e.pack }
+
+// Canonical returns MediaPipe's canonical face mesh (vertex order = landmarks).
+func (e *Engine) Canonical() *mesh.Mesh { return e.canonical }
 
 // Triangles returns the canonical mesh triangles (indices into Landmarks),
 // for drawing the mesh overlay.
-func (e *Engine) Triangles() [][3]int { return nil }
+func (e *Engine) Triangles() [][3]int { return e.canonical.Triangles }
 
 // Providers reports the execution provider of each loaded model role.
-func (e *Engine) Providers() map[string]ort.Provider { return nil }
+func (e *Engine) Providers() map[string]ort.Provider {
+	return map[string]ort.Provider{
+		pack.RoleDetector:    e.detector.Provider(),
+		pack.RoleLandmarker:  e.mesh.Provider(),
+		pack.RoleIris:        e.iris.Provider(),
+		pack.RoleBlendshapes: e.shapes.Provider(),
+	}
+}
 
-// Reset forgets all tracks (e.g. after a seek or a caps change).
-func (e *Engine) Reset() {}
+// Reset forgets all tracks (after a seek, a flush or a caps change).
+func (e *Engine) Reset() {
+	e.tracks = nil
+	e.lost = nil
+	e.frame = 0
+	e.lastDetect = math.MinInt64 / 2
+}
 
-// Close releases the models.
-func (e *Engine) Close() error { return nil }
+// Process analyses one frame: detection when due, landmarks (+ iris) for
+// every track, blendshapes and pose. The frame is only read.
+func (e *Engine) Process(img Image) (Result, error) {
+	start := time.Now()
+	var res Result
+	if err := img.Validate(); err != nil {
+		return res, fmt.Errorf("face engine: %w", err)
+	}
+	cfg := e.Config()
+	defer func() { e.frame++ }()
+
+	// Detect on the first frame, every DetectInterval frames, and on every
+	// frame while nothing is tracked (a face entering is picked up at once).
+	if len(e.tracks) == 0 || e.frame-e.lastDetect >= int64(cfg.DetectInterval) {
+		t := time.Now()
+		dets, err := e.detector.Detect(img, cfg.MinFaceConfidence)
+		if err != nil {
+			return res, err
+		}
+		e.lastDetect = e.frame
+		res.Detected = true
+		e.merge(dets, cfg)
+		res.Timings.Detect = time.Since(t)
+	}
+	if cfg.Smoothing != e.smoothing {
+		for _, tr := range e.tracks {
+			tr.filter = track.ForStrength(cfg.Smoothing)
+		}
+		e.smoothing = cfg.Smoothing
+	}
+	dt := 1 / 30.0
+	if cfg.FrameRate > 0 {
+		dt = 1 / cfg.FrameRate
+	}
+	kept := e.tracks[:0]
+	for _, tr := range e.tracks {
+		f, ok, err := e.follow(img, tr, cfg, dt, &res.Timings)
+		if err != nil {
+			return res, err
+		}
+		if !ok {
+			// Lost: detect again on the next frame.
+			e.lastDetect = math.MinInt64 / 2
+			if tr.age > 0 {
+				e.lost = append(e.lost, lostTrack{id: tr.id, box: boxOf(tr.pts), frame: e.frame})
+			}
+			continue
+		}
+		kept = append(kept, tr)
+		res.Faces = append(res.Faces, f)
+	}
+	e.tracks = kept
+	res.Faces = dedupe(res.Faces, e)
+	res.Timings.Total = time.Since(start)
+	return res, nil
+}
+
+// merge starts tracks for detections that no existing track covers.
+func (e *Engine) merge(dets []detect.Detection, cfg Config) {
+	for _, d := range dets {
+		covered := false
+		for _, tr := range e.tracks {
+			b := boxOf(tr.pts)
+			if tr.age == 0 {
+				b = Rect{X: float32(tr.roi.CX - tr.roi.Size/2), Y: float32(tr.roi.CY - tr.roi.Size/2), W: float32(tr.roi.Size), H: float32(tr.roi.Size)}
+			}
+			if detect.IoU(b.X, b.Y, b.W, b.H, d.X, d.Y, d.W, d.H) > 0.3 {
+				covered = true
+				break
+			}
+		}
+		if covered || len(e.tracks) >= cfg.MaxFaces {
+			continue
+		}
+		e.tracks = append(e.tracks, &trackState{
+			id:     e.idFor(d),
+			roi:    landmark.ROIFromDetection(d, e.mesh.ROIScale()),
+			pts:    make([]landmark.Point, landmark.CountWithIris),
+			filter: track.ForStrength(cfg.Smoothing),
+		})
+	}
+}
+
+// idFor returns the id of a recently lost track at the detection's place, or a new id.
+func (e *Engine) idFor(d detect.Detection) uint64 {
+	e.lost = slices.DeleteFunc(e.lost, func(l lostTrack) bool { return e.frame-l.frame > relinkFrames })
+	best, bestIoU := -1, float32(0.3)
+	for i, l := range e.lost {
+		if iou := detect.IoU(l.box.X, l.box.Y, l.box.W, l.box.H, d.X, d.Y, d.W, d.H); iou > bestIoU {
+			best, bestIoU = i, iou
+		}
+	}
+	if best >= 0 {
+		id := e.lost[best].id
+		e.lost = slices.Delete(e.lost, best, best+1)
+		return id
+	}
+	e.nextID++
+	return e.nextID
+}
+
+// follow runs the landmark models for one track; ok is false when the face is lost.
+func (e *Engine) follow(img Image, tr *trackState, cfg Config, dt float64, tm *Timings) (Face, bool, error) {
+	t := time.Now()
+	presence, err := e.mesh.Run(img, tr.roi, tr.pts)
+	tm.Landmarks += time.Since(t)
+	if err != nil {
+		return Face{}, false, err
+	}
+	if presence < cfg.MinFaceConfidence {
+		return Face{}, false, nil
+	}
+	t = time.Now()
+	if cfg.Iris {
+		if err := e.iris.Run(img, tr.pts); err != nil {
+			return Face{}, false, err
+		}
+	} else {
+		estimateIris(tr.pts)
+	}
+	tm.Iris += time.Since(t)
+	// The next frame's region follows the raw landmarks.
+	tr.roi = landmark.ROIFromLandmarks(tr.pts, e.mesh.ROIScale())
+	tr.age++
+
+	f := Face{TrackID: tr.id, Score: presence, Age: tr.age, Landmarks: make([]Point3, landmark.CountWithIris)}
+	// Smooth a copy, in units of the face's size.
+	tr.buf = tr.buf[:0]
+	for _, p := range tr.pts {
+		tr.buf = append(tr.buf, float64(p.X), float64(p.Y), float64(p.Z))
+	}
+	tr.filter.Filter(tr.buf, dt, tr.roi.Size)
+	for i := range f.Landmarks {
+		f.Landmarks[i] = Point3{X: float32(tr.buf[3*i]), Y: float32(tr.buf[3*i+1]), Z: float32(tr.buf[3*i+2])}
+	}
+	f.Box = boxOf(tr.pts)
+
+	t = time.Now()
+	xy := make([][2]float32, len(f.Landmarks))
+	for i, p := range f.Landmarks {
+		xy[i] = [2]float32{p.X, p.Y}
+	}
+	if f.Blendshapes, err = e.shapes.Run(xy); err != nil {
+		return Face{}, false, err
+	}
+	tm.Blendshapes += time.Since(t)
+
+	t = time.Now()
+	f.Pose = e.fitter.Fit(func(i int) [3]float64 {
+		p := f.Landmarks[i]
+		return [3]float64{float64(p.X), float64(p.Y), float64(p.Z)}
+	})
+	tm.Pose += time.Since(t)
+	return f, true, nil
+}
+
+// estimateIris fills the iris points from the eye contours when the iris
+// model is off: centre = mean of the eye's corners and lids, ring of radius
+// a fifth of the eye's width.
+func estimateIris(pts []landmark.Point) {
+	eyes := []struct {
+		contour []int
+		dst     int
+	}{
+		{[]int{33, 133, 159, 145}, 468},
+		{[]int{362, 263, 386, 374}, 473},
+	}
+	for _, e := range eyes {
+		var c landmark.Point
+		for _, i := range e.contour {
+			c.X += pts[i].X / 4
+			c.Y += pts[i].Y / 4
+			c.Z += pts[i].Z / 4
+		}
+		r := float32(math.Hypot(float64(pts[e.contour[1]].X-pts[e.contour[0]].X), float64(pts[e.contour[1]].Y-pts[e.contour[0]].Y))) / 5
+		pts[e.dst] = c
+		pts[e.dst+1] = landmark.Point{X: c.X + r, Y: c.Y, Z: c.Z}
+		pts[e.dst+2] = landmark.Point{X: c.X, Y: c.Y - r, Z: c.Z}
+		pts[e.dst+3] = landmark.Point{X: c.X - r, Y: c.Y, Z: c.Z}
+		pts[e.dst+4] = landmark.Point{X: c.X, Y: c.Y + r, Z: c.Z}
+	}
+}
+
+// dedupe drops the younger of two tracks that cover the same face.
+func dedupe(faces []Face, e *Engine) []Face {
+	if len(faces) < 2 {
+		return faces
+	}
+	drop := map[uint64]bool{}
+	for i := range faces {
+		for j := i + 1; j < len(faces); j++ {
+			a, b := faces[i].Box, faces[j].Box
+			if detect.IoU(a.X, a.Y, a.W, a.H, b.X, b.Y, b.W, b.H) > 0.5 {
+				if faces[i].TrackID > faces[j].TrackID {
+					drop[faces[i].TrackID] = true
+				} else {
+					drop[faces[j].TrackID] = true
+				}
+			}
+		}
+	}
+	if len(drop) == 0 {
+		return faces
+	}
+	e.tracks = slices.DeleteFunc(e.tracks, func(t *trackState) bool { return drop[t.id] })
+	return slices.DeleteFunc(faces, func(f Face) bool { return drop[f.TrackID] })
+}
+
+// boxOf bounds the 468 mesh points.
+func boxOf(pts []landmark.Point) Rect {
+	if len(pts) == 0 {
+		return Rect{}
+	}
+	x0, y0 := pts[0].X, pts[0].Y
+	x1, y1 := x0, y0
+	for _, p := range pts[:landmark.Count] {
+		x0, y0 = min(x0, p.X), min(y0, p.Y)
+		x1, y1 = max(x1, p.X), max(y1, p.Y)
+	}
+	return Rect{X: x0, Y: y0, W: x1 - x0, H: y1 - y0}
+}
+
+// Close releases the models; the engine cannot be used afterwards.
+func (e *Engine) Close() error {
+	var errs []error
+	if e.detector != nil {
+		errs = append(errs, e.detector.Close())
+	}
+	if e.mesh != nil {
+		errs = append(errs, e.mesh.Close())
+	}
+	if e.iris != nil {
+		errs = append(errs, e.iris.Close())
+	}
+	if e.shapes != nil {
+		errs = append(errs, e.shapes.Close())
+	}
+	return errors.Join(errs...)
+}

@@ -1,6 +1,10 @@
 package face
 
-import "github.com/nedstream/nedstream/models/ort"
+import (
+	"fmt"
+
+	"github.com/nedstream/nedstream/models/ort"
+)
 
 // Config holds the engine settings that may change while running.
 type Config struct {
@@ -15,13 +19,35 @@ type Config struct {
 	MinFaceConfidence float32
 	// Smoothing is the strength of the One-Euro landmark filter, 0 (off) .. 1 (strong).
 	Smoothing float64
-	// Iris adds the 10 iris points (478 landmarks); needed for blendshapes.
+	// Iris adds the 10 iris points (478 landmarks) from the iris model; when
+	// off, the iris points are estimated from the eye contours (faster, less
+	// accurate eye-gaze coefficients).
 	Iris bool
+	// FrameRate is the nominal frame rate (for the smoothing filter's time
+	// step when frames carry no timestamps); default 30.
+	FrameRate float64
 }
 
 // DefaultConfig returns the defaults the element uses.
 func DefaultConfig() Config {
-	return Config{DetectInterval: 10, MaxFaces: 4, MinFaceConfidence: 0.5, Smoothing: 0.5, Iris: true}
+	return Config{DetectInterval: 10, MaxFaces: 4, MinFaceConfidence: 0.5, Smoothing: 0.5, Iris: true, FrameRate: 30}
+}
+
+// Validate reports the first out-of-range setting.
+func (c Config) Validate() error {
+	switch {
+	case c.DetectInterval < 1:
+		return fmt.Errorf("detect interval %d: must be at least 1", c.DetectInterval)
+	case c.MaxFaces < 1:
+		return fmt.Errorf("max faces %d: must be at least 1", c.MaxFaces)
+	case c.MinFaceConfidence < 0 || c.MinFaceConfidence > 1:
+		return fmt.Errorf("min face confidence %g: must be in [0,1]", c.MinFaceConfidence)
+	case c.Smoothing < 0 || c.Smoothing > 1:
+		return fmt.Errorf("smoothing %g: must be in [0,1]", c.Smoothing)
+	case c.FrameRate < 0:
+		return fmt.Errorf("frame rate %g: must not be negative", c.FrameRate)
+	}
+	return nil
 }
 
 // Options are the load-time settings of an engine.

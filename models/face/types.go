@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/nedstream/nedstream/models/blendshape"
+	"github.com/nedstream/nedstream/models/pose"
 	"github.com/nedstream/nedstream/models/raster"
 )
 
@@ -17,20 +18,8 @@ type Point3 struct{ X, Y, Z float32 }
 type Rect struct{ X, Y, W, H float32 }
 
 // Pose is the head pose from the fit of the canonical face mesh to the
-// landmarks: frame point = Scale * Rotation * canonical + Translation (x right,
-// y down, z away from the camera, in pixels).
-type Pose struct {
-	// Yaw, Pitch, Roll in degrees; all near 0 for a frontal, upright face.
-	// Yaw is positive when the face turns to the image's right, pitch when it
-	// looks up, roll when it tilts clockwise in the image.
-	Yaw, Pitch, Roll float64
-	// Scale maps canonical-mesh centimetres to frame pixels.
-	Scale float64
-	// Rotation is row-major, canonical to camera axes.
-	Rotation [9]float64
-	// Translation is the image position of the canonical origin (pixels).
-	Translation [3]float64
-}
+// landmarks (see models/pose).
+type Pose = pose.Pose
 
 // Face is one tracked face in one frame.
 type Face struct {

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/nedstream/nedstream/models/ort"
+	"github.com/nedstream/nedstream/models/pack"
 )
 
 // UpstreamEnv overrides where the upstream model files are read from.
@@ -56,4 +57,15 @@ func InitORT(t testing.TB) {
 	if err := ort.Init(""); err != nil {
 		t.Fatalf("onnxruntime: %v", err)
 	}
+}
+
+// Pack builds a model pack from the upstream files into a temporary
+// directory and returns its path.
+func Pack(t testing.TB) string {
+	t.Helper()
+	dir := t.TempDir()
+	if _, err := pack.Build(pack.BuildOptions{From: Upstream(t), Out: dir}); err != nil {
+		t.Fatalf("build model pack: %v", err)
+	}
+	return dir
 }

@@ -1,0 +1,147 @@
+package pack
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// upstreamFile says how to take one upstream file into a pack.
+type upstreamFile struct {
+	role  string
+	entry Entry
+}
+
+// upstreamSpec is the face-analysis part of the default pack, built from the
+// upstream files listed in ../shared/models/SOURCES.md. Pre-processing
+// constants are those of the original pipelines (MediaPipe, OpenCV).
+var upstreamSpec = []upstreamFile{
+	{RoleDetector, Entry{
+		File: "yunet_n_dynamic.onnx", Kind: KindONNX,
+		Inputs: []Tensor{{"input", []int64{1, 3, -1, -1}}},
+		Outputs: []Tensor{
+			{"cls_8", []int64{1, -1, 1}}, {"cls_16", []int64{1, -1, 1}}, {"cls_32", []int64{1, -1, 1}},
+			{"obj_8", []int64{1, -1, 1}}, {"obj_16", []int64{1, -1, 1}}, {"obj_32", []int64{1, -1, 1}},
+			{"bbox_8", []int64{1, -1, 4}}, {"bbox_16", []int64{1, -1, 4}}, {"bbox_32", []int64{1, -1, 4}},
+			{"kps_8", []int64{1, -1, 10}}, {"kps_16", []int64{1, -1, 10}}, {"kps_32", []int64{1, -1, 10}},
+		},
+		Preprocess: &Preprocess{Color: "BGR", Scale: 1, Bias: 0, InputLong: 320, Align: 32},
+		License:    "Apache-2.0",
+		Source:     "YuNet, ShiqiYu/libfacedetection.train @ 0047ac24: onnx/yunet_n_dynamic.onnx",
+	}},
+	{RoleLandmarker, Entry{
+		File: "face_landmark_468.onnx", Kind: KindONNX,
+		Inputs:     []Tensor{{"input_1", []int64{1, 3, 192, 192}}},
+		Outputs:    []Tensor{{"conv2d_20", []int64{1, 1404, 1, 1}}, {"conv2d_30", []int64{1, 1, 1, 1}}},
+		Preprocess: &Preprocess{Color: "RGB", Scale: 1.0 / 255, Bias: 0, Size: 192, ROIScale: 1.5},
+		License:    "Apache-2.0",
+		Source:     "MediaPipe FaceMesh via keijiro/FaceLandmarkBarracuda @ a58cb331",
+	}},
+	{RoleIris, Entry{
+		File: "iris_landmark.onnx", Kind: KindONNX,
+		Inputs:     []Tensor{{"input_1", []int64{1, 3, 64, 64}}},
+		Outputs:    []Tensor{{"output_eyes_contours_and_brows", []int64{1, 213}}, {"output_iris", []int64{1, 15}}},
+		Preprocess: &Preprocess{Color: "RGB", Scale: 1.0 / 255, Bias: 0, Size: 64, ROIScale: 2.3},
+		License:    "Apache-2.0",
+		Source:     "MediaPipe iris via keijiro/IrisBarracuda @ e1372d72",
+	}},
+	{RoleBlendshapes, Entry{
+		File: "face_blendshapes.onnx", Kind: KindONNX,
+		Inputs:  []Tensor{{"serving_default_input_points:0", []int64{1, 146, 2}}},
+		Outputs: []Tensor{{"StatefulPartitionedCall:0", []int64{52}}},
+		License: "Apache-2.0",
+		Source:  "MediaPipe face blendshapes via nlml/deconstruct-mediapipe @ 6befeeb8",
+	}},
+	{RoleCanonicalMesh, Entry{
+		File: "canonical_face_model.obj", Kind: KindOBJ, License: "Apache-2.0",
+		Source: "MediaPipe google-ai-edge/mediapipe @ 85c0cdc7: mediapipe/modules/face_geometry/data/canonical_face_model.obj",
+	}},
+	{RoleGeometry, Entry{
+		File: "geometry_pipeline_metadata_landmarks.pbtxt", Kind: KindText, License: "Apache-2.0",
+		Source: "MediaPipe google-ai-edge/mediapipe @ 85c0cdc7: mediapipe/modules/face_geometry/data/geometry_pipeline_metadata_landmarks.pbtxt",
+	}},
+}
+
+// BuildOptions control Build.
+type BuildOptions struct {
+	// From is the directory with the upstream files (../shared/models/upstream).
+	From string
+	// Out is the pack directory to write; created if missing.
+	Out string
+	// Name is recorded in the manifest.
+	Name string
+}
+
+// Build copies the upstream files into a new pack and writes its manifest.
+// It does not need onnxruntime; run CheckModels on the result to verify the
+// tensors.
+func Build(o BuildOptions) (*Manifest, error) {
+	if o.From == "" || o.Out == "" {
+		return nil, fmt.Errorf("nedpack build: both --from and --out are required")
+	}
+	if err := os.MkdirAll(o.Out, 0o755); err != nil {
+		return nil, fmt.Errorf("create pack dir: %w", err)
+	}
+	name := o.Name
+	if name == "" {
+		name = "nedstream-default"
+	}
+	m := &Manifest{Schema: SchemaVersion, Name: name, Created: time.Now().UTC().Format(time.RFC3339), Files: map[string]Entry{}}
+	for _, f := range upstreamSpec {
+		src := filepath.Join(o.From, f.entry.File)
+		if err := copyFile(src, filepath.Join(o.Out, f.entry.File)); err != nil {
+			return nil, fmt.Errorf("%s: %w", f.role, err)
+		}
+		e := f.entry
+		sum, err := FileSHA256(filepath.Join(o.Out, e.File))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", f.role, err)
+		}
+		e.SHA256 = sum
+		m.Files[f.role] = e
+	}
+	if err := WriteManifest(o.Out, m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// WriteManifest writes m as dir/pack.json (atomically).
+func WriteManifest(dir string, m *Manifest) error {
+	raw, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode manifest: %w", err)
+	}
+	tmp := filepath.Join(dir, ManifestName+".tmp")
+	if err := os.WriteFile(tmp, append(raw, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write manifest: %w", err)
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, ManifestName)); err != nil {
+		return fmt.Errorf("write manifest: %w", err)
+	}
+	return nil
+}
+
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return fmt.Errorf("upstream file: %w", err)
+	}
+	defer in.Close()
+	tmp := dst + ".tmp"
+	out, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
+	if err != nil {
+		return fmt.Errorf("copy %s: %w", src, err)
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return fmt.Errorf("copy %s: %w", src, err)
+	}
+	if err := out.Close(); err != nil {
+		return fmt.Errorf("copy %s: %w", src, err)
+	}
+	return os.Rename(tmp, dst)
+}
