@@ -1,0 +1,102 @@
+// Command nedpack builds and checks nedstream model packs.
+//
+//	nedpack build --from ../shared/models/upstream --out DIR   write a pack from the upstream files
+//	nedpack check DIR                                          verify checksums, tensors and shapes
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+
+	"github.com/nedstream/nedstream/models/ort"
+	"github.com/nedstream/nedstream/models/pack"
+)
+
+const usage = `nedpack builds and checks nedstream model packs.
+
+Usage:
+  nedpack build --from DIR --out DIR [--name NAME]
+        Copy the upstream model files (see ../shared/models/SOURCES.md for where
+        to download them) into a new pack and write its manifest, then check it.
+  nedpack check DIR
+        Verify every file's checksum and every model's tensor names and shapes.
+
+Environment:
+  ONNXRUNTIME_LIB   onnxruntime shared library used to check the models
+`
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "nedpack:", err)
+		var ue usageError
+		if errors.As(err, &ue) {
+			os.Exit(2)
+		}
+		os.Exit(1)
+	}
+}
+
+type usageError struct{ msg string }
+
+func (u usageError) Error() string { return u.msg }
+
+func run(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	switch args[0] {
+	case "build":
+		fs := flag.NewFlagSet("build", flag.ContinueOnError)
+		fs.SetOutput(stderr)
+		from := fs.String("from", "", "directory with the upstream model files")
+		out := fs.String("out", "", "pack directory to write")
+		name := fs.String("name", "nedstream-default", "pack name recorded in the manifest")
+		if err := fs.Parse(args[1:]); err != nil {
+			return usageError{err.Error()}
+		}
+		if *from == "" || *out == "" {
+			return usageError{"build needs --from and --out"}
+		}
+		m, err := pack.Build(pack.BuildOptions{From: *from, Out: *out, Name: *name})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "wrote pack %q to %s (%d files)\n", m.Name, *out, len(m.Files))
+		return check(*out, stdout)
+	case "check":
+		if len(args) != 2 {
+			return usageError{"check needs exactly one pack directory"}
+		}
+		return check(args[1], stdout)
+	}
+	return usageError{fmt.Sprintf("unknown command %q (want build or check; see nedpack --help)", args[0])}
+}
+
+func check(dir string, stdout io.Writer) error {
+	p, err := pack.Load(dir)
+	if err != nil {
+		return err
+	}
+	if err := ort.Init(""); err != nil {
+		return err
+	}
+	if err := p.CheckModels(); err != nil {
+		return err
+	}
+	roles := make([]string, 0, len(p.Manifest.Files))
+	for r := range p.Manifest.Files {
+		roles = append(roles, r)
+	}
+	slices.Sort(roles)
+	for _, r := range roles {
+		e := p.Manifest.Files[r]
+		fmt.Fprintf(stdout, "  %-16s %-44s %s  %s\n", r, e.File, e.SHA256[:12], e.License)
+	}
+	fmt.Fprintf(stdout, "pack %s: OK (schema %d)\n", dir, p.Manifest.Schema)
+	return nil
+}
