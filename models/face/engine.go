@@ -60,6 +60,9 @@ type trackState struct {
 	pts    []landmark.Point // raw landmarks of the last frame (478)
 	filter *track.OneEuro
 	buf    []float64
+	// last is the last good face, reported while occluded.
+	last     Face
+	occluded int
 }
 
 // New loads the model pack named by opts and returns a ready engine.
@@ -236,8 +239,8 @@ func (e *Engine) merge(dets []detect.Detection, cfg Config) {
 		if covered || len(e.tracks) >= cfg.MaxFaces {
 			continue
 		}
+		// The id is given once the landmarks confirm the face (see follow).
 		e.tracks = append(e.tracks, &trackState{
-			id:     e.idFor(d),
 			roi:    landmark.ROIFromDetection(d, e.mesh.ROIScale()),
 			pts:    make([]landmark.Point, landmark.CountWithIris),
 			filter: track.ForStrength(cfg.Smoothing),
@@ -245,8 +248,8 @@ func (e *Engine) merge(dets []detect.Detection, cfg Config) {
 	}
 }
 
-// idFor returns the id of a recently lost track at the detection's place, or a new id.
-func (e *Engine) idFor(d detect.Detection) uint64 {
+// idFor returns the id of a recently lost track at the box's place, or a new id.
+func (e *Engine) idFor(d Rect) uint64 {
 	e.lost = slices.DeleteFunc(e.lost, func(l lostTrack) bool { return e.frame-l.frame > relinkFrames })
 	best, bestIoU := -1, float32(0.3)
 	for i, l := range e.lost {
@@ -272,8 +275,18 @@ func (e *Engine) follow(img Image, tr *trackState, cfg Config, dt float64, tm *T
 		return Face{}, false, err
 	}
 	if presence < cfg.MinFaceConfidence {
-		return Face{}, false, nil
+		// Hold the last good face through a short occlusion, unless it was
+		// leaving the frame; the region stays where the face was.
+		if tr.age == 0 || tr.occluded >= cfg.OcclusionFrames || nearBorder(tr.last.Box, img) {
+			return Face{}, false, nil
+		}
+		tr.occluded++
+		f := tr.last
+		f.Occluded, f.Score = true, presence
+		f.Age = tr.age + tr.occluded
+		return f, true, nil
 	}
+	tr.occluded = 0
 	t = time.Now()
 	if cfg.Iris {
 		if err := e.iris.Run(img, tr.pts); err != nil {
@@ -286,6 +299,9 @@ func (e *Engine) follow(img Image, tr *trackState, cfg Config, dt float64, tm *T
 	// The next frame's region follows the raw landmarks.
 	tr.roi = landmark.ROIFromLandmarks(tr.pts, e.mesh.ROIScale())
 	tr.age++
+	if tr.id == 0 {
+		tr.id = e.idFor(boxOf(tr.pts))
+	}
 
 	f := Face{TrackID: tr.id, Score: presence, Age: tr.age, Landmarks: make([]Point3, landmark.CountWithIris)}
 	// Smooth a copy, in units of the face's size.
@@ -315,7 +331,15 @@ func (e *Engine) follow(img Image, tr *trackState, cfg Config, dt float64, tm *T
 		return [3]float64{float64(p.X), float64(p.Y), float64(p.Z)}
 	})
 	tm.Pose += time.Since(t)
+	tr.last = f
 	return f, true, nil
+}
+
+// nearBorder reports whether a face box touches the frame's border (within
+// 2% of the frame size): such a face is leaving, not occluded.
+func nearBorder(b Rect, img Image) bool {
+	mx, my := 0.02*float32(img.Width), 0.02*float32(img.Height)
+	return b.X < mx || b.Y < my || b.X+b.W > float32(img.Width)-mx || b.Y+b.H > float32(img.Height)-my
 }
 
 // estimateIris fills the iris points from the eye contours when the iris

@@ -23,6 +23,11 @@ type Config struct {
 	// off, the iris points are estimated from the eye contours (faster, less
 	// accurate eye-gaze coefficients).
 	Iris bool
+	// OcclusionFrames is how many consecutive frames a face that vanishes
+	// away from the frame's border is kept (reported as Occluded) before its
+	// track is dropped; 0 drops it at once. A face leaving through the border
+	// is dropped at once.
+	OcclusionFrames int
 	// FrameRate is the nominal frame rate (for the smoothing filter's time
 	// step when frames carry no timestamps); default 30.
 	FrameRate float64
@@ -30,7 +35,7 @@ type Config struct {
 
 // DefaultConfig returns the defaults the element uses.
 func DefaultConfig() Config {
-	return Config{DetectInterval: 10, MaxFaces: 4, MinFaceConfidence: 0.5, Smoothing: 0.5, Iris: true, FrameRate: 30}
+	return Config{DetectInterval: 10, MaxFaces: 4, MinFaceConfidence: 0.5, Smoothing: 0.5, Iris: true, OcclusionFrames: 30, FrameRate: 30}
 }
 
 // Validate reports the first out-of-range setting.
@@ -44,6 +49,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("min face confidence %g: must be in [0,1]", c.MinFaceConfidence)
 	case c.Smoothing < 0 || c.Smoothing > 1:
 		return fmt.Errorf("smoothing %g: must be in [0,1]", c.Smoothing)
+	case c.OcclusionFrames < 0:
+		return fmt.Errorf("occlusion frames %d: must not be negative", c.OcclusionFrames)
 	case c.FrameRate < 0:
 		return fmt.Errorf("frame rate %g: must not be negative", c.FrameRate)
 	}

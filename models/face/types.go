@@ -37,6 +37,12 @@ type Face struct {
 	Pose Pose
 	// Age counts the frames the track has lived.
 	Age int
+	// Occluded is true while the face is tracked through an occlusion (a
+	// hand in front, motion blur): the landmark model no longer sees a face
+	// where the face was, so Landmarks, Blendshapes and Pose hold their last
+	// good values and Score is the current (low) presence. Editing should
+	// leave such a face alone.
+	Occluded bool
 }
 
 // Timings are the per-stage wall times of one Process call.
