@@ -29,6 +29,7 @@ type Engine struct {
 	detector  *detect.Detector
 	mesh      *landmark.FaceMesh
 	iris      *landmark.Iris
+	iris2     *landmark.Iris // second session: the two eyes run side by side
 	shapes    *blendshape.Model
 	fitter    *pose.Fitter
 	canonical *mesh.Mesh
@@ -97,6 +98,9 @@ func (e *Engine) open(so ort.Options) error {
 		return err
 	}
 	if e.iris, err = landmark.OpenIris(p.Path(pack.RoleIris), entry(pack.RoleIris), so); err != nil {
+		return err
+	}
+	if e.iris2, err = landmark.OpenIris(p.Path(pack.RoleIris), entry(pack.RoleIris), so); err != nil {
 		return err
 	}
 	if e.shapes, err = blendshape.Open(p.Path(pack.RoleBlendshapes), so); err != nil {
@@ -289,7 +293,14 @@ func (e *Engine) follow(img Image, tr *trackState, cfg Config, dt float64, tm *T
 	tr.occluded = 0
 	t = time.Now()
 	if cfg.Iris {
-		if err := e.iris.Run(img, tr.pts); err != nil {
+		// One eye here, the other on another core.
+		errc := make(chan error, 1)
+		go func() { errc <- e.iris2.RunEye(img, tr.pts, landmark.EyeLeft) }()
+		err := e.iris.RunEye(img, tr.pts, landmark.EyeRight)
+		if err2 := <-errc; err == nil {
+			err = err2
+		}
+		if err != nil {
 			return Face{}, false, err
 		}
 	} else {
@@ -419,6 +430,9 @@ func (e *Engine) Close() error {
 	}
 	if e.iris != nil {
 		errs = append(errs, e.iris.Close())
+	}
+	if e.iris2 != nil {
+		errs = append(errs, e.iris2.Close())
 	}
 	if e.shapes != nil {
 		errs = append(errs, e.shapes.Close())

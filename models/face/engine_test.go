@@ -2,7 +2,9 @@ package face
 
 import (
 	"math"
+	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/nedstream/nedstream/models/blendshape"
@@ -14,7 +16,7 @@ import (
 func newEngine(t testing.TB, cfg Config) *Engine {
 	t.Helper()
 	testmodels.InitORT(t)
-	e, err := New(Options{PackDir: testmodels.Pack(t), Session: ort.Options{Provider: ort.CPU}}, cfg)
+	e, err := New(Options{PackDir: testmodels.Pack(t), Session: ort.Options{Provider: ort.CPU, Threads: benchThreads}}, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,3 +127,5 @@ func TestBadConfig(t *testing.T) {
 		t.Fatal("rejected config replaced the old one")
 	}
 }
+
+var benchThreads = func() int { n, _ := strconv.Atoi(os.Getenv("ORT_THREADS")); return n }()

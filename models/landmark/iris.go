@@ -64,44 +64,64 @@ func (m *Iris) eyeROI(a, b Point) raster.ROI {
 	}
 }
 
+// Eye selects one eye for RunEye.
+type Eye int
+
+// The two eyes, named from the subject's side.
+const (
+	// EyeRight is the subject's right eye (landmarks 33..133, iris 468..472).
+	EyeRight Eye = iota
+	// EyeLeft is the subject's left eye (landmarks 362..263, iris 473..477).
+	EyeLeft
+)
+
+// The model is trained on the subject's right eye (the image's left one in
+// an unmirrored frame); the left eye's crop is mirrored in and its results
+// mirrored back. Measured on astronaut.png, the iris model's eye and brow
+// contour agrees best with FaceMesh that way (1.34-1.43 px against
+// 1.51-1.53 px mean distance the other way round), which is also what the
+// model's upstream documents. Each crop runs along the eye line from the
+// image-left corner to the image-right corner.
+var eyes = [2]struct {
+	a, b   int
+	mirror bool
+	dst    int
+}{
+	EyeRight: {RightEyeOuter, RightEyeInner, false, 468},
+	EyeLeft:  {LeftEyeInner, LeftEyeOuter, true, 473},
+}
+
 // Run adds the 10 iris points to a 468-point face: pts[468..472] for the
 // subject's right eye (centre first) and pts[473..477] for the left, the
 // layout of MediaPipe's 478-point mesh. pts must have room for 478 points.
 func (m *Iris) Run(im raster.Image, pts []Point) error {
-	// The model is trained on the subject's right eye (the image's left one
-	// in an unmirrored frame); the left eye's crop is mirrored in and its
-	// results mirrored back. Measured on astronaut.png, the iris model's eye
-	// and brow contour agrees best with FaceMesh that way (1.34-1.43 px
-	// against 1.51-1.53 px mean distance the other way round), which is also
-	// what the model's upstream documents. Each crop runs along the eye line
-	// from the image-left corner to the image-right corner.
-	eyes := []struct {
-		a, b   int
-		mirror bool
-		dst    int
-	}{
-		{RightEyeOuter, RightEyeInner, false, 468},
-		{LeftEyeInner, LeftEyeOuter, true, 473},
+	if err := m.RunEye(im, pts, EyeRight); err != nil {
+		return err
 	}
-	for _, e := range eyes {
-		roi := m.eyeROI(pts[e.a], pts[e.b])
-		toFrame := roi.ToCrop(m.size)
-		l := m.pre
-		l.Mirror = e.mirror
-		raster.SampleToTensor(im, toFrame, m.size, m.size, m.in.Data(), l)
-		if err := m.s.Run([]ort.Value{m.in.Value()}, []ort.Value{m.contour.Value(), m.iris.Value()}); err != nil {
-			return err
+	return m.RunEye(im, pts, EyeLeft)
+}
+
+// RunEye adds the 5 iris points of one eye. Two Iris models may work on the
+// two eyes of the same pts concurrently: they write disjoint points.
+func (m *Iris) RunEye(im raster.Image, pts []Point, eye Eye) error {
+	e := eyes[eye]
+	roi := m.eyeROI(pts[e.a], pts[e.b])
+	toFrame := roi.ToCrop(m.size)
+	l := m.pre
+	l.Mirror = e.mirror
+	raster.SampleToTensor(im, toFrame, m.size, m.size, m.in.Data(), l)
+	if err := m.s.Run([]ort.Value{m.in.Value()}, []ort.Value{m.contour.Value(), m.iris.Value()}); err != nil {
+		return err
+	}
+	raw := m.iris.Data()
+	zs := roi.Size / float64(m.size)
+	for k := 0; k < 5; k++ {
+		u := float64(raw[3*k])
+		if e.mirror {
+			u = float64(m.size) - u
 		}
-		raw := m.iris.Data()
-		zs := roi.Size / float64(m.size)
-		for k := 0; k < 5; k++ {
-			u := float64(raw[3*k])
-			if e.mirror {
-				u = float64(m.size) - u
-			}
-			x, y := toFrame.Apply(u, float64(raw[3*k+1]))
-			pts[e.dst+k] = Point{X: float32(x), Y: float32(y), Z: float32(float64(raw[3*k+2]) * zs)}
-		}
+		x, y := toFrame.Apply(u, float64(raw[3*k+1]))
+		pts[e.dst+k] = Point{X: float32(x), Y: float32(y), Z: float32(float64(raw[3*k+2]) * zs)}
 	}
 	return nil
 }

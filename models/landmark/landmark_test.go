@@ -2,7 +2,9 @@ package landmark
 
 import (
 	"math"
+	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/nedstream/nedstream/models/detect"
@@ -19,11 +21,11 @@ type rig struct {
 	iris *Iris
 }
 
-func newRig(t *testing.T) rig {
+func newRig(t testing.TB) rig {
 	t.Helper()
 	dir := testmodels.Upstream(t)
 	testmodels.InitORT(t)
-	so := ort.Options{Provider: ort.CPU}
+	so := ort.Options{Provider: ort.CPU, Threads: func() int { n, _ := strconv.Atoi(os.Getenv("ORT_THREADS")); return n }()}
 	im, err := raster.Load(filepath.Join(testmodels.Media(t), "astronaut.png"))
 	if err != nil {
 		t.Fatal(err)

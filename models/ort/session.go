@@ -49,7 +49,11 @@ type Options struct {
 	TRTCacheDir string
 	// FP16 lets TensorRT build fp16 engines.
 	FP16 bool
-	// Threads is the intra-op thread count for the CPU provider (0: onnxruntime's default).
+	// Threads is the intra-op thread count for the CPU provider. 0 means 1:
+	// the face models are small, and on a 2-core machine one thread per
+	// session with the engine running independent models side by side beats
+	// onnxruntime's own intra-op parallelism (FaceMesh 6.9 ms with 1 thread,
+	// 8.8 ms with 2; see docs/PERFORMANCE.md).
 	Threads int
 	// Logger receives one line per session saying which provider it runs on
 	// (slog.Default when nil).
@@ -132,10 +136,12 @@ func openOn(p Provider, path string, inputs, outputs []string, opts Options) (*o
 			return nil, err
 		}
 	case CPU:
-		if opts.Threads > 0 {
-			if err := so.SetIntraOpNumThreads(opts.Threads); err != nil {
-				return nil, fmt.Errorf("set threads: %w", err)
-			}
+		threads := opts.Threads
+		if threads <= 0 {
+			threads = 1
+		}
+		if err := so.SetIntraOpNumThreads(threads); err != nil {
+			return nil, fmt.Errorf("set threads: %w", err)
 		}
 	default:
 		return nil, fmt.Errorf("unknown provider %q", p)
