@@ -7,4 +7,5 @@ require (
 	github.com/go-gst/go-gst v0.0.2 // indirect
 	github.com/yalue/onnxruntime_go v1.27.0 // indirect
 	gonum.org/v1/gonum v0.17.0 // indirect
+	google.golang.org/protobuf v1.36.10
 )
