@@ -8,9 +8,9 @@ import (
 
 // Config holds the engine settings that may change while running.
 type Config struct {
-	// DetectInterval runs the detector every N frames (1: every frame);
-	// it also runs whenever a track is lost or fewer than MaxFaces are tracked
-	// and the interval has passed.
+	// DetectInterval runs the detector every N frames (1: every frame), on
+	// the first frame and on the frame after a track is lost; while nothing
+	// is tracked, every ceil(N/4) frames.
 	DetectInterval int
 	// MaxFaces bounds the number of tracked faces.
 	MaxFaces int
