@@ -1,0 +1,259 @@
+package nedfilter
+
+// #include "nedfilter.h"
+import "C"
+
+import (
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/go-gst/go-glib/pkg/gobject/v2"
+	"github.com/go-gst/go-gst/pkg/gst"
+
+	"github.com/nedstream/nedstream/models/overlay"
+)
+
+// enumValue is a value of one of the element's GEnum types, so that
+// GetProperty can hand it to GObject.
+type enumValue struct {
+	typ func() C.GType
+	v   int32
+}
+
+// GoValueType implements gobject.GoValueInitializer.
+func (e enumValue) GoValueType() gobject.Type { return gobject.Type(e.typ()) }
+
+// SetGoValue implements gobject.GoValueInitializer.
+func (e enumValue) SetGoValue(v *gobject.Value) { v.SetEnum(e.v) }
+
+func overlayType() C.GType    { return C.ned_overlay_mode_get_type() }
+func providerType() C.GType   { return C.ned_provider_get_type() }
+func modelErrorType() C.GType { return C.ned_model_error_get_type() }
+
+// property is one element property: its spec, and how it reads and writes
+// Settings. set returns a non-empty note when it had to clamp or reject the value.
+type property struct {
+	spec func() *gobject.ParamSpec
+	get  func(s *Settings) any
+	set  func(s *Settings, v any) string
+}
+
+const (
+	rw      = gobject.ParamReadwrite
+	mutable = gobject.ParamReadwrite | gst.ParamMutablePlaying
+)
+
+// properties lists the element's properties; their GObject ids are the
+// positions in this list (plus one).
+var properties = []property{
+	{
+		spec: func() *gobject.ParamSpec {
+			return gobject.ParamSpecString("model-pack", "Model pack",
+				"Directory of the face model pack (default: $"+ModelPackEnv+"). "+
+					"Changing it while running reloads the models before the next frame",
+				DefaultSettings().ModelPack, mutable)
+		},
+		get: func(s *Settings) any { return s.ModelPack },
+		set: func(s *Settings, v any) string { s.ModelPack, _ = v.(string); return "" },
+	},
+	{
+		spec: func() *gobject.ParamSpec {
+			return gobject.ParamSpecEnum("provider", "Execution provider",
+				"onnxruntime execution provider; auto tries TensorRT, then CUDA, then CPU. "+
+					"Changing it while running reloads the models",
+				gobject.Type(providerType()), 0, mutable)
+		},
+		get: func(s *Settings) any {
+			for i, p := range providers {
+				if p == s.Provider {
+					return enumValue{providerType, int32(i)}
+				}
+			}
+			return enumValue{providerType, 0}
+		},
+		set: func(s *Settings, v any) string {
+			i, _ := v.(int32)
+			if i < 0 || int(i) >= len(providers) {
+				return fmt.Sprintf("provider %d is out of range; keeping %s", i, s.Provider)
+			}
+			s.Provider = providers[i]
+			return ""
+		},
+	},
+	{
+		spec: func() *gobject.ParamSpec {
+			return gobject.ParamSpecInt32("device-id", "Device id",
+				"GPU index for the TensorRT and CUDA providers", 0, maxDeviceID, 0, mutable)
+		},
+		get: func(s *Settings) any { return int32(s.DeviceID) },
+		set: func(s *Settings, v any) string {
+			var clamped bool
+			s.DeviceID, clamped = clampInt(int(asInt32(v)), 0, maxDeviceID)
+			return clampNote(clamped, "device-id", s.DeviceID)
+		},
+	},
+	{
+		spec: func() *gobject.ParamSpec {
+			return gobject.ParamSpecString("trt-cache-dir", "TensorRT cache directory",
+				"Where TensorRT keeps the engines it builds (empty: no cache, every start rebuilds them)",
+				"", mutable)
+		},
+		get: func(s *Settings) any { return s.TRTCacheDir },
+		set: func(s *Settings, v any) string { s.TRTCacheDir, _ = v.(string); return "" },
+	},
+	{
+		spec: func() *gobject.ParamSpec {
+			return gobject.ParamSpecBoolean("fp16", "FP16",
+				"Let TensorRT build half-precision engines", false, mutable)
+		},
+		get: func(s *Settings) any { return s.FP16 },
+		set: func(s *Settings, v any) string { s.FP16, _ = v.(bool); return "" },
+	},
+	{
+		spec: func() *gobject.ParamSpec {
+			return gobject.ParamSpecInt32("detect-interval", "Detect interval",
+				"Run the face detector every N frames (1: every frame); tracking fills the frames between",
+				minDetectInterval, maxDetectInterval, int32(DefaultSettings().DetectInterval), mutable)
+		},
+		get: func(s *Settings) any { return int32(s.DetectInterval) },
+		set: func(s *Settings, v any) string {
+			var clamped bool
+			s.DetectInterval, clamped = clampInt(int(asInt32(v)), minDetectInterval, maxDetectInterval)
+			return clampNote(clamped, "detect-interval", s.DetectInterval)
+		},
+	},
+	{
+		spec: func() *gobject.ParamSpec {
+			return gobject.ParamSpecInt32("max-faces", "Maximum faces",
+				"Most faces tracked at once", minMaxFaces, maxMaxFaces,
+				int32(DefaultSettings().MaxFaces), mutable)
+		},
+		get: func(s *Settings) any { return int32(s.MaxFaces) },
+		set: func(s *Settings, v any) string {
+			var clamped bool
+			s.MaxFaces, clamped = clampInt(int(asInt32(v)), minMaxFaces, maxMaxFaces)
+			return clampNote(clamped, "max-faces", s.MaxFaces)
+		},
+	},
+	{
+		spec: func() *gobject.ParamSpec {
+			return gobject.ParamSpecDouble("min-face-confidence", "Minimum face confidence",
+				"Detector score and landmark face-presence below which a face is dropped",
+				0, 1, DefaultSettings().MinFaceConfidence, mutable)
+		},
+		get: func(s *Settings) any { return s.MinFaceConfidence },
+		set: func(s *Settings, v any) string {
+			var clamped bool
+			s.MinFaceConfidence, clamped = clampFloat(asFloat(v), 0, 1)
+			return clampNote(clamped, "min-face-confidence", s.MinFaceConfidence)
+		},
+	},
+	{
+		spec: func() *gobject.ParamSpec {
+			return gobject.ParamSpecDouble("smoothing", "Smoothing",
+				"Strength of the landmark smoothing filter (0 disables it, 1 is strongest)",
+				0, 1, DefaultSettings().Smoothing, mutable)
+		},
+		get: func(s *Settings) any { return s.Smoothing },
+		set: func(s *Settings, v any) string {
+			var clamped bool
+			s.Smoothing, clamped = clampFloat(asFloat(v), 0, 1)
+			return clampNote(clamped, "smoothing", s.Smoothing)
+		},
+	},
+	{
+		spec: func() *gobject.ParamSpec {
+			return gobject.ParamSpecEnum("overlay", "Overlay",
+				"What to draw onto the frames that have faces (a debugging aid)",
+				gobject.Type(overlayType()), int32(overlay.None), mutable)
+		},
+		get: func(s *Settings) any { return enumValue{overlayType, int32(s.Overlay)} },
+		set: func(s *Settings, v any) string {
+			i, _ := v.(int32)
+			if i < int32(overlay.None) || i > int32(overlay.Axes) {
+				return fmt.Sprintf("overlay %d is out of range; keeping %s", i, s.Overlay)
+			}
+			s.Overlay = overlay.Mode(i)
+			return ""
+		},
+	},
+	{
+		spec: func() *gobject.ParamSpec {
+			return gobject.ParamSpecBoolean("analysis-only", "Analysis only",
+				"Only analyse (metadata and messages) and never edit the picture, apart from the overlay; "+
+					"false enables the expression rendering stage once the model pack provides one",
+				DefaultSettings().AnalysisOnly, mutable)
+		},
+		get: func(s *Settings) any { return s.AnalysisOnly },
+		set: func(s *Settings, v any) string { s.AnalysisOnly, _ = v.(bool); return "" },
+	},
+	{
+		spec: func() *gobject.ParamSpec {
+			return gobject.ParamSpecUint("stats-interval", "Statistics interval",
+				"Post a nedstream-stats element message (fps, mean per-stage times) every this many "+
+					"milliseconds (0: never)", 0, maxStatsIntervalMs, 0, mutable)
+		},
+		get: func(s *Settings) any { return uint32(s.StatsInterval / time.Millisecond) },
+		set: func(s *Settings, v any) string {
+			ms, _ := v.(uint32)
+			clamped := ms > maxStatsIntervalMs
+			ms = min(ms, maxStatsIntervalMs)
+			s.StatsInterval = time.Duration(ms) * time.Millisecond
+			return clampNote(clamped, "stats-interval", ms)
+		},
+	},
+	{
+		spec: func() *gobject.ParamSpec {
+			return gobject.ParamSpecEnum("on-model-error", "On model error",
+				"What to do when the model pack cannot be loaded",
+				gobject.Type(modelErrorType()), int32(ModelErrorWarning), mutable)
+		},
+		get: func(s *Settings) any { return enumValue{modelErrorType, int32(s.OnModelError)} },
+		set: func(s *Settings, v any) string {
+			i, _ := v.(int32)
+			if i != int32(ModelErrorWarning) && i != int32(ModelErrorError) {
+				return fmt.Sprintf("on-model-error %d is out of range; keeping %d", i, s.OnModelError)
+			}
+			s.OnModelError = ModelErrorPolicy(i)
+			return ""
+		},
+	},
+}
+
+// PropertyNames lists the element's properties in installation order.
+func PropertyNames() []string {
+	names := make([]string, len(properties))
+	for i, p := range properties {
+		spec := p.spec()
+		names[i] = spec.Name()
+	}
+	return names
+}
+
+func asInt32(v any) int32 {
+	switch x := v.(type) {
+	case int32:
+		return x
+	case int64:
+		return int32(max(min(x, math.MaxInt32), math.MinInt32))
+	}
+	return 0
+}
+
+func asFloat(v any) float64 {
+	switch x := v.(type) {
+	case float64:
+		return x
+	case float32:
+		return float64(x)
+	}
+	return math.NaN()
+}
+
+func clampNote(clamped bool, name string, now any) string {
+	if !clamped {
+		return ""
+	}
+	return fmt.Sprintf("%s out of range; clamped to %v", name, now)
+}

@@ -1,0 +1,117 @@
+package nedfilter
+
+import (
+	"os"
+	"time"
+
+	"github.com/nedstream/nedstream/models/face"
+	"github.com/nedstream/nedstream/models/ort"
+	"github.com/nedstream/nedstream/models/overlay"
+)
+
+// ModelPackEnv names the environment variable that gives model-pack its default.
+const ModelPackEnv = "NEDSTREAM_MODEL_PACK"
+
+// ModelErrorPolicy says what the element does when the model pack cannot be loaded.
+type ModelErrorPolicy int
+
+const (
+	// ModelErrorWarning posts a warning and passes the video through unchanged.
+	ModelErrorWarning ModelErrorPolicy = iota
+	// ModelErrorError posts an error, which stops the pipeline.
+	ModelErrorError
+)
+
+// Property ranges and defaults (shared by the property specs and the clamping).
+const (
+	minDetectInterval, maxDetectInterval = 1, 1000
+	minMaxFaces, maxMaxFaces             = 1, 16
+	maxDeviceID                          = 64
+	maxStatsIntervalMs                   = 3_600_000
+)
+
+// providers lists the provider enum in its GEnum order.
+var providers = [...]ort.Provider{ort.Auto, ort.TensorRT, ort.CUDA, ort.CPU}
+
+// Settings are the property values, guarded by Filter.settingsMu. The
+// streaming thread works on a copy taken once per frame.
+type Settings struct {
+	// Load-time settings: changing one reloads the engine.
+	ModelPack   string
+	Provider    ort.Provider
+	DeviceID    int
+	TRTCacheDir string
+	FP16        bool
+
+	// Runtime settings: applied from the next frame.
+	DetectInterval    int
+	MaxFaces          int
+	MinFaceConfidence float64
+	Smoothing         float64
+	Overlay           overlay.Mode
+	AnalysisOnly      bool
+	StatsInterval     time.Duration
+	OnModelError      ModelErrorPolicy
+}
+
+// DefaultSettings returns the property defaults; model-pack comes from
+// $NEDSTREAM_MODEL_PACK.
+func DefaultSettings() Settings {
+	cfg := face.DefaultConfig()
+	return Settings{
+		ModelPack:         os.Getenv(ModelPackEnv),
+		Provider:          ort.Auto,
+		DetectInterval:    cfg.DetectInterval,
+		MaxFaces:          cfg.MaxFaces,
+		MinFaceConfidence: float64(cfg.MinFaceConfidence),
+		Smoothing:         cfg.Smoothing,
+		Overlay:           overlay.None,
+		AnalysisOnly:      true,
+		OnModelError:      ModelErrorWarning,
+	}
+}
+
+// loadKey is the part of Settings whose change needs a new engine.
+type loadKey struct {
+	ModelPack   string
+	Provider    ort.Provider
+	DeviceID    int
+	TRTCacheDir string
+	FP16        bool
+}
+
+func (s Settings) loadKey() loadKey {
+	return loadKey{s.ModelPack, s.Provider, s.DeviceID, s.TRTCacheDir, s.FP16}
+}
+
+// engineConfig maps the runtime settings to the engine's.
+func (s Settings) engineConfig() face.Config {
+	cfg := face.DefaultConfig()
+	cfg.DetectInterval = s.DetectInterval
+	cfg.MaxFaces = s.MaxFaces
+	cfg.MinFaceConfidence = float32(s.MinFaceConfidence)
+	cfg.Smoothing = s.Smoothing
+	return cfg
+}
+
+// clampInt limits v to [lo, hi] and reports whether it had to.
+func clampInt(v, lo, hi int) (int, bool) {
+	switch {
+	case v < lo:
+		return lo, true
+	case v > hi:
+		return hi, true
+	}
+	return v, false
+}
+
+// clampFloat limits v to [lo, hi] (NaN becomes lo) and reports whether it had to.
+func clampFloat(v, lo, hi float64) (float64, bool) {
+	switch {
+	case v != v || v < lo: // NaN or below
+		return lo, true
+	case v > hi:
+		return hi, true
+	}
+	return v, false
+}
