@@ -1,0 +1,204 @@
+// Package analysis runs nedfilter over a video file in a GStreamer pipeline
+// and collects what it reports: the faces of every frame, warnings, errors
+// and the element's timings. It backs `nedface analyze` (the demo) and the
+// element's end-to-end tests.
+package analysis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-gst/go-gst/pkg/gst"
+
+	"github.com/nedstream/nedstream/plugin/elements"
+	"github.com/nedstream/nedstream/plugin/nedfilter"
+)
+
+// Options describe one analysis run.
+type Options struct {
+	// Input is the video file to read (any container/codec GStreamer decodes;
+	// rotation tags are honoured).
+	Input string
+	// Output, when set, receives the filtered video (H.264 in MP4 or MKV by
+	// the file's extension).
+	Output string
+	// ModelPack is the model pack directory.
+	ModelPack string
+	// Properties are extra nedfilter properties, as name=value pairs in
+	// gst-launch syntax (e.g. "overlay=mesh", "detect-interval=5").
+	Properties []string
+	// Format is the raw video format nedfilter works on (default BGRx).
+	Format string
+	// Timeout bounds the run (default: no bound besides ctx).
+	Timeout time.Duration
+}
+
+// Result is what one run produced.
+type Result struct {
+	// Frames is the number of frames that went through nedfilter.
+	Frames uint64
+	// Faces holds one message per frame with faces, in frame order.
+	Faces []nedfilter.FacesMessage
+	// Warnings and Errors are the pipeline's warning and error messages.
+	Warnings []string
+	Errors   []string
+	// Wall is the run's wall-clock time.
+	Wall time.Duration
+}
+
+var initOnce sync.Once
+var initErr error
+
+// Init initialises GStreamer and registers the nedstream elements in this
+// process (a Go program must not load libgstnedstream.so). Safe to call often.
+func Init() error {
+	initOnce.Do(func() {
+		gst.Init()
+		initErr = elements.RegisterStatic()
+	})
+	return initErr
+}
+
+// quote makes a string safe as a gst-launch property value.
+func quote(s string) string {
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
+}
+
+// Describe returns the gst-launch description of the pipeline Run builds.
+func Describe(o Options) (string, error) {
+	if o.Input == "" {
+		return "", errors.New("analysis: no input file")
+	}
+	format := o.Format
+	if format == "" {
+		format = "BGRx"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "filesrc location=%s ! decodebin3 ! videoflip video-direction=auto ! videoconvert ! video/x-raw,format=%s ! nedfilter name=ned", quote(o.Input), format)
+	if o.ModelPack != "" {
+		fmt.Fprintf(&b, " model-pack=%s", quote(o.ModelPack))
+	}
+	for _, p := range o.Properties {
+		if !strings.Contains(p, "=") || strings.ContainsAny(p, "!") {
+			return "", fmt.Errorf("analysis: bad nedfilter property %q (want name=value)", p)
+		}
+		b.WriteString(" " + p)
+	}
+	switch ext := strings.ToLower(filepath.Ext(o.Output)); {
+	case o.Output == "":
+		b.WriteString(" ! fakesink name=sink sync=false")
+	case ext == ".mp4" || ext == ".mkv":
+		mux := "mp4mux"
+		if ext == ".mkv" {
+			mux = "matroskamux"
+		}
+		fmt.Fprintf(&b, " ! videoconvert ! video/x-raw,format=I420 ! x264enc speed-preset=veryfast tune=zerolatency key-int-max=60 ! h264parse ! %s ! filesink name=sink location=%s", mux, quote(o.Output))
+	default:
+		return "", fmt.Errorf("analysis: output %s: want a .mp4 or .mkv file", o.Output)
+	}
+	return b.String(), nil
+}
+
+// Run builds the pipeline, plays it to the end of the input and returns what
+// nedfilter reported. A pipeline error ends the run with an error; the
+// partial result is still returned.
+func Run(ctx context.Context, o Options) (*Result, error) {
+	if err := Init(); err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(o.Input); err != nil {
+		return nil, fmt.Errorf("analysis: input: %w", err)
+	}
+	desc, err := Describe(o)
+	if err != nil {
+		return nil, err
+	}
+	el, err := gst.ParseLaunch(desc)
+	if err != nil {
+		return nil, fmt.Errorf("analysis: build pipeline: %w", err)
+	}
+	pipeline, ok := el.(gst.Pipeline)
+	if !ok {
+		return nil, errors.New("analysis: launch description did not make a pipeline")
+	}
+	defer pipeline.SetState(gst.StateNull)
+
+	res := &Result{}
+	var frames atomic.Uint64
+	ned := pipeline.(gst.Bin).GetByName("ned")
+	if ned == nil {
+		return nil, errors.New("analysis: nedfilter missing from the pipeline")
+	}
+	ned.GetStaticPad("src").AddProbe(gst.PadProbeTypeBuffer, func(gst.Pad, *gst.PadProbeInfo) gst.PadProbeReturn {
+		frames.Add(1)
+		return gst.PadProbeOK
+	})
+
+	if o.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.Timeout)
+		defer cancel()
+	}
+	start := time.Now()
+	if pipeline.SetState(gst.StatePlaying) == gst.StateChangeFailure {
+		return res, fmt.Errorf("analysis: pipeline refused to play (%s)", drainErrors(pipeline, res))
+	}
+	bus := pipeline.GetBus()
+	var runErr error
+loop:
+	for {
+		select {
+		case <-ctx.Done():
+			runErr = fmt.Errorf("analysis: %w after %d frames", ctx.Err(), frames.Load())
+			break loop
+		default:
+		}
+		msg := bus.TimedPopFiltered(gst.ClockTime(100*time.Millisecond), gst.MessageEOS|gst.MessageError|gst.MessageWarning|gst.MessageElement)
+		if msg == nil {
+			continue
+		}
+		switch msg.Type() {
+		case gst.MessageEOS:
+			break loop
+		case gst.MessageError:
+			debug, err := msg.ParseError()
+			res.Errors = append(res.Errors, fmt.Sprintf("%v (%s)", err, debug))
+			runErr = fmt.Errorf("analysis: pipeline error: %v", err)
+			break loop
+		case gst.MessageWarning:
+			debug, err := msg.ParseWarning()
+			res.Warnings = append(res.Warnings, fmt.Sprintf("%v (%s)", err, debug))
+		case gst.MessageElement:
+			if fm, ok := nedfilter.ParseFacesMessage(msg.GetStructure()); ok {
+				res.Faces = append(res.Faces, fm)
+			}
+		}
+	}
+	res.Wall = time.Since(start)
+	res.Frames = frames.Load()
+	return res, runErr
+}
+
+// drainErrors collects pending error messages after a failed state change.
+func drainErrors(p gst.Pipeline, res *Result) string {
+	bus := p.GetBus()
+	for {
+		msg := bus.TimedPopFiltered(0, gst.MessageError)
+		if msg == nil {
+			break
+		}
+		debug, err := msg.ParseError()
+		res.Errors = append(res.Errors, fmt.Sprintf("%v (%s)", err, debug))
+	}
+	if len(res.Errors) == 0 {
+		return "no error message"
+	}
+	return strings.Join(res.Errors, "; ")
+}
