@@ -36,3 +36,47 @@ clean-plugin:
 	rm -rf $(PLUGIN_DIR)
 
 # ---- setup, test, demo, bench: models/pipeline targets go here ----
+
+# Where the real models and demo media are (the project never commits them).
+SHARED   ?= $(abspath ../shared)
+UPSTREAM ?= $(SHARED)/models/upstream
+INPUT    ?= $(SHARED)/media/talking_face.mp4
+PACK     ?= $(CURDIR)/out/pack
+DEMO_OUT ?= $(CURDIR)/out/demo
+OVERLAY  ?= mesh
+
+.PHONY: setup pack demo test test-models test-pipeline bench
+
+# Installs what is missing (apt packages, onnxruntime, the Debian 13 root).
+setup:
+	scripts/setup
+
+# The default model pack, built from the upstream files.
+pack: setup
+	$(GO) run ./models/cmd/nedpack build --from $(UPSTREAM) --out $(PACK)
+
+# The main job on the demo input (INPUT=... for another file): the video with
+# the face analysis drawn on it, and a JSON summary of the tracks.
+demo: pack
+	@mkdir -p $(DEMO_OUT)
+	$(GST_ENV) $(GO) run ./pipeline/cmd/nedface analyze --input "$(INPUT)" --pack $(PACK) \
+		--overlay $(OVERLAY) --out $(DEMO_OUT)/annotated.mp4 --summary $(DEMO_OUT)/summary.json
+
+# The whole suite: plain-Go packages on the host (no GStreamer needed), then
+# everything that links GStreamer in the GStreamer 1.26 environment.
+test: setup
+	$(MAKE) test-models
+	$(MAKE) test-gst
+	$(MAKE) test-pipeline
+
+test-models:
+	$(GO) test -count=1 $(GO_TEST_FLAGS) ./models/...
+
+test-pipeline:
+	$(GST_ENV) $(GO) test -count=1 $(GO_TEST_FLAGS) ./pipeline/...
+
+# Benchmarks: the engine's per-stage times on the host, then nedfilter end
+# to end in a pipeline (table for docs/PERFORMANCE.md).
+bench: pack
+	$(GO) test -run '^$$' -bench . -benchtime 200x ./models/face/ ./models/landmark/
+	$(GST_ENV) $(GO) run ./pipeline/cmd/nedbench --pack $(PACK)
