@@ -185,3 +185,42 @@ func ParseStatsMessage(s *gst.Structure) (m StatsMessage, ok bool) {
 	}
 	return m, true
 }
+
+// MetaFace is a face as nedfilter records it in the buffer's GstAnalytics
+// relation metadata: an object-detection entry of type "face" related
+// (RELATE_TO) to a tracking entry.
+type MetaFace struct {
+	// X, Y, W, H is the box in pixels (rounded toward zero).
+	X, Y, W, H int
+	// Confidence is the face score.
+	Confidence float32
+	// TrackID is 0 when the tracking entry is missing.
+	TrackID uint64
+	// FirstSeen is the PTS of the track's first frame (ClockTimeNone if unknown).
+	FirstSeen uint64
+}
+
+// FacesFromMeta reads the faces nedfilter attached to buf (for a pad probe
+// or an appsink downstream); nil when there are none.
+func FacesFromMeta(buf *gst.Buffer) []MetaFace {
+	if buf == nil {
+		return nil
+	}
+	initC()
+	var tmp [4 * maxMaxFaces]C.NedMetaFace
+	n := int(C.ned_read_analytics((*C.GstBuffer)(gst.UnsafeBufferToGlibNone(buf)), &tmp[0], C.int(len(tmp))))
+	if n == 0 {
+		return nil
+	}
+	out := make([]MetaFace, n)
+	for i := range out {
+		c := tmp[i]
+		out[i] = MetaFace{
+			X: int(c.x), Y: int(c.y), W: int(c.w), H: int(c.h),
+			Confidence: float32(c.confidence),
+			TrackID:    uint64(c.track_id),
+			FirstSeen:  uint64(c.first_seen),
+		}
+	}
+	return out
+}

@@ -494,3 +494,40 @@ ned_parse_face (const GstStructure * s, int i, NedFace * f)
         f->blendshapes[k] = get_float (bs, q_blend[k]);
   return TRUE;
 }
+
+int
+ned_read_analytics (GstBuffer * buf, NedMetaFace * out, int max)
+{
+  GstAnalyticsRelationMeta *meta;
+  gpointer state = NULL;
+  GstAnalyticsMtd mtd;
+  int n = 0;
+
+  ned_init_once ();
+  meta = gst_buffer_get_analytics_relation_meta (buf);
+  if (meta == NULL)
+    return 0;
+  while (n < max && gst_analytics_relation_meta_iterate (meta, &state,
+          gst_analytics_od_mtd_get_mtd_type (), &mtd)) {
+    GstAnalyticsODMtd *od = (GstAnalyticsODMtd *) & mtd;
+    GstAnalyticsMtd trk;
+    NedMetaFace *f = &out[n];
+
+    if (gst_analytics_od_mtd_get_obj_type (od) != q_face)
+      continue;
+    memset (f, 0, sizeof *f);
+    f->first_seen = GST_CLOCK_TIME_NONE;
+    gst_analytics_od_mtd_get_location (od, &f->x, &f->y, &f->w, &f->h,
+        &f->confidence);
+    if (gst_analytics_relation_meta_get_direct_related (meta, od->id,
+            GST_ANALYTICS_REL_TYPE_RELATE_TO,
+            gst_analytics_tracking_mtd_get_mtd_type (), NULL, &trk)) {
+      GstClockTime last;
+      gboolean lost;
+      gst_analytics_tracking_mtd_get_info ((GstAnalyticsTrackingMtd *) & trk,
+          &f->track_id, &f->first_seen, &last, &lost);
+    }
+    n++;
+  }
+  return n;
+}

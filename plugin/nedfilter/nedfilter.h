@@ -71,6 +71,16 @@ typedef struct {
 gboolean ned_parse_faces_header (const GstStructure * s, NedFacesHeader * h);
 gboolean ned_parse_face (const GstStructure * s, int i, NedFace * f);
 
+/* A face read back from GstAnalytics metadata. */
+typedef struct {
+  gint x, y, w, h;
+  gfloat confidence;
+  guint64 track_id;
+  GstClockTime first_seen;
+} NedMetaFace;
+
+int ned_read_analytics (GstBuffer * buf, NedMetaFace * out, int max);
+
 void ned_set_passthrough (GstElement * e, gboolean passthrough);
 GstClockTime ned_running_time (GstElement * e, GstClockTime pts);
 

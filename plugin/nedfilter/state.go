@@ -144,9 +144,10 @@ func (f *Filter) start() bool {
 	f.stateMu.Lock()
 	defer f.stateMu.Unlock()
 	f.state.reset()
-	f.state.stats.begin(time.Now())
 	f.debugf("starting")
-	return f.load(s)
+	ok := f.load(s)
+	f.state.stats.begin(time.Now()) // after the (possibly slow) load
+	return ok
 }
 
 func (f *Filter) stop() bool {

@@ -216,11 +216,14 @@ func (p Problem) String() string { return fmt.Sprintf("%s: %s (%s)", p.Source, p
 type Options struct {
 	// Timeout bounds the run (default 2 minutes).
 	Timeout time.Duration
+	// Setup, when set, runs after the pipeline is built and before it
+	// starts, e.g. to add pad probes.
+	Setup func(pipeline gst.Bin)
 	// OnPlaying, when set, runs once the pipeline is PLAYING (in its own
 	// goroutine), e.g. to change properties mid-stream.
 	OnPlaying func(pipeline gst.Bin)
-	// StopOnError ends the run at the first error (default: true; set
-	// KeepGoingOnError to collect more).
+	// KeepGoingOnError keeps collecting after the first error (by default
+	// the run ends there).
 	KeepGoingOnError bool
 }
 
@@ -241,6 +244,9 @@ func Run(t testing.TB, description string, opts Options) Result {
 		t.Fatalf("%q is not a bin", description)
 	}
 	bus := bin.GetBus()
+	if opts.Setup != nil {
+		opts.Setup(bin)
+	}
 	defer bin.SetState(gst.StateNull)
 	if bin.SetState(gst.StatePlaying) == gst.StateChangeFailure {
 		// The reason is on the bus; collect it below.

@@ -1,0 +1,102 @@
+package nedfilter_test
+
+import (
+	"bytes"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/go-gst/go-gst/pkg/gst"
+
+	"github.com/nedstream/nedstream/plugin/internal/gsttest"
+	"github.com/nedstream/nedstream/plugin/nedfilter"
+)
+
+// These tests need the real models (../shared/models/upstream, or
+// $NEDSTREAM_UPSTREAM) and media; they fail when those are missing.
+
+// TestRealModelsNoFaceIsUntouched runs the loaded engine on frames without
+// a face: the frames must come out bit-identical and no message is posted.
+func TestRealModelsNoFaceIsUntouched(t *testing.T) {
+	pack := gsttest.Pack(t)
+	want, _ := rawOut(t, testSource("BGRx"), "")
+	got, out := rawOut(t, testSource("BGRx"), "nedfilter overlay=mesh model-pack="+pack)
+	if !bytes.Equal(got, want) {
+		t.Errorf("frames without faces changed (%d vs %d bytes)", len(got), len(want))
+	}
+	text := out.Combined()
+	if strings.Contains(text, nedfilter.FacesMessageName) || strings.Contains(text, "WARNING") {
+		t.Errorf("unexpected messages:\n%s", text)
+	}
+}
+
+// TestRealModelsTalkingFace checks messages and metadata on the demo clip.
+func TestRealModelsTalkingFace(t *testing.T) {
+	pack := gsttest.Pack(t)
+	clip := filepath.Join(gsttest.Media(t), "talking_face.mp4")
+	const frames = 30
+
+	var mu sync.Mutex
+	var meta [][]nedfilter.MetaFace
+	res := gsttest.Run(t, gsttest.Video(clip, "BGRx")+
+		" ! identity eos-after=30 ! nedfilter name=ned stats-interval=200 model-pack="+pack+" ! fakesink name=sink sync=false",
+		gsttest.Options{Setup: func(p gst.Bin) {
+			p.GetByName("sink").GetStaticPad("sink").AddProbe(gst.PadProbeTypeBuffer, func(_ gst.Pad, info *gst.PadProbeInfo) gst.PadProbeReturn {
+				mf := nedfilter.FacesFromMeta(info.GetBuffer())
+				mu.Lock()
+				meta = append(meta, mf)
+				mu.Unlock()
+				return gst.PadProbeOK
+			})
+		}})
+	if !res.EOS || len(res.Errors) > 0 || len(res.Warnings) > 0 {
+		t.Fatalf("eos=%v errors=%v warnings=%v", res.EOS, res.Errors, res.Warnings)
+	}
+	// identity eos-after may let a frame or two more through.
+	if len(meta) < frames || len(meta) > frames+5 {
+		t.Fatalf("sink saw %d buffers, want about %d", len(meta), frames)
+	}
+	if len(res.Faces) < frames*9/10 {
+		t.Fatalf("faces in %d of %d frames", len(res.Faces), frames)
+	}
+	for _, m := range res.Faces {
+		if m.Frame >= uint64(len(meta)) || len(m.Faces) != 1 {
+			t.Errorf("frame %d: %d faces, want 1", m.Frame, len(m.Faces))
+			continue
+		}
+		f := m.Faces[0]
+		if f.TrackID == 0 || f.Score < 0.5 || f.Landmarks != 478 {
+			t.Errorf("frame %d: implausible face %+v", m.Frame, f)
+		}
+		if f.Box.X < -f.Box.W/4 || f.Box.Y < -f.Box.H/4 || f.Box.X+f.Box.W > float32(m.Width)*1.1 ||
+			f.Box.Y+f.Box.H > float32(m.Height)*1.1 || f.Box.W < 20 {
+			t.Errorf("frame %d: box %+v outside the %dx%d frame", m.Frame, f.Box, m.Width, m.Height)
+		}
+		var sum float32
+		for _, v := range f.Blendshapes {
+			sum += v
+		}
+		if sum <= 0 || f.Blendshape("jawOpen") < 0 || f.Blendshape("jawOpen") > 1 {
+			t.Errorf("frame %d: blendshapes look empty or out of range (sum %v)", m.Frame, sum)
+		}
+		if f.Yaw < -60 || f.Yaw > 60 || f.Pitch < -60 || f.Pitch > 60 {
+			t.Errorf("frame %d: pose yaw %.1f pitch %.1f", m.Frame, f.Yaw, f.Pitch)
+		}
+		if m.Timings.Total <= 0 || m.Element < m.Timings.Total {
+			t.Errorf("frame %d: timings %+v element %v", m.Frame, m.Timings, m.Element)
+		}
+		// The metadata on the same buffer agrees with the message.
+		mf := meta[m.Frame]
+		if len(mf) != 1 || mf[0].TrackID != f.TrackID || mf[0].X != int(f.Box.X) || mf[0].W != int(f.Box.W) {
+			t.Errorf("frame %d: metadata %+v does not match message face %+v", m.Frame, mf, f)
+		}
+	}
+	if !res.Faces[0].Detected {
+		t.Errorf("the first frame with a face did not run the detector")
+	}
+	if len(res.Stats) == 0 || res.Stats[0].AnalysedFrames == 0 || res.Stats[0].Stages.Total <= 0 {
+		t.Errorf("stats = %+v", res.Stats)
+	}
+	t.Logf("%d frames with faces; first: %+v; stats: %+v", len(res.Faces), res.Faces[0].Faces[0].Box, res.Stats[0])
+}
