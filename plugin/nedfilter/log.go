@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"unsafe"
@@ -32,9 +33,9 @@ func (f *Filter) logf(level C.GstDebugLevel, format string, args ...any) {
 }
 
 func (f *Filter) logAt(level C.GstDebugLevel, skip int, msg string) {
-	fn, line := "?", 0
-	if pc, _, l, ok := runtime.Caller(skip + 1); ok {
-		line = l
+	fn, file, line := "?", "?", 0
+	if pc, path, l, ok := runtime.Caller(skip + 1); ok {
+		file, line = filepath.Base(path), l
 		if rf := runtime.FuncForPC(pc); rf != nil {
 			fn = rf.Name()
 			if i := strings.LastIndexByte(fn, '.'); i >= 0 {
@@ -42,10 +43,11 @@ func (f *Filter) logAt(level C.GstDebugLevel, skip int, msg string) {
 			}
 		}
 	}
-	cfn, cmsg := C.CString(fn), C.CString(msg)
+	cfile, cfn, cmsg := C.CString(file), C.CString(fn), C.CString(msg)
+	defer C.free(unsafe.Pointer(cfile))
 	defer C.free(unsafe.Pointer(cfn))
 	defer C.free(unsafe.Pointer(cmsg))
-	C.ned_log((*C.GObject)(unsafe.Pointer(f.element())), level, cfn, C.int(line), cmsg)
+	C.ned_log((*C.GObject)(unsafe.Pointer(f.element())), level, cfile, cfn, C.int(line), cmsg)
 }
 
 func (f *Filter) warnf(format string, args ...any)  { f.logf(levelWarning, format, args...) }

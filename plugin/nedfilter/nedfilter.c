@@ -196,11 +196,10 @@ ned_log_enabled (GstDebugLevel level)
 }
 
 void
-ned_log (GObject * obj, GstDebugLevel level, const char *func, int line,
-    const char *msg)
+ned_log (GObject * obj, GstDebugLevel level, const char *file,
+    const char *func, int line, const char *msg)
 {
-  gst_debug_log (ned_debug, level, "plugin/nedfilter", func, line, obj, "%s",
-      msg);
+  gst_debug_log (ned_debug, level, file, func, line, obj, "%s", msg);
 }
 
 /* ---- messages and metadata ---- */

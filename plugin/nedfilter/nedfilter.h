@@ -46,8 +46,8 @@ GType ned_model_error_get_type (void);
 void ned_class_setup (GstVideoFilterClass * klass);
 
 gboolean ned_log_enabled (GstDebugLevel level);
-void ned_log (GObject * obj, GstDebugLevel level, const char *func, int line,
-    const char *msg);
+void ned_log (GObject * obj, GstDebugLevel level, const char *file,
+    const char *func, int line, const char *msg);
 
 void ned_post_model_error (GstElement * e, gboolean is_error,
     const char *text, const char *debug);

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/go-gst/go-gst/pkg/gst"
 
@@ -99,4 +100,47 @@ func TestRealModelsTalkingFace(t *testing.T) {
 		t.Errorf("stats = %+v", res.Stats)
 	}
 	t.Logf("%d frames with faces; first: %+v; stats: %+v", len(res.Faces), res.Faces[0].Faces[0].Box, res.Stats[0])
+}
+
+// TestRealModelsOverlay checks that, with faces present, overlay=none leaves
+// the frames bit-identical and overlay=box changes them.
+func TestRealModelsOverlay(t *testing.T) {
+	pack := gsttest.Pack(t)
+	clip := filepath.Join(gsttest.Media(t), "talking_face.mp4")
+	src := gsttest.Video(clip, "BGRx") + " ! identity eos-after=8"
+	want, _ := rawOut(t, src, "")
+	got, out := rawOut(t, src, "nedfilter model-pack="+pack)
+	if !strings.Contains(out.Combined(), nedfilter.FacesMessageName) {
+		t.Fatalf("no faces found:\n%s", out.Combined())
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("overlay=none changed frames with faces (%d vs %d bytes)", len(got), len(want))
+	}
+	drawn, _ := rawOut(t, src, "nedfilter overlay=box model-pack="+pack)
+	if len(drawn) != len(want) || bytes.Equal(drawn, want) {
+		t.Errorf("overlay=box: %d bytes, identical=%v; want the same size, changed", len(drawn), bytes.Equal(drawn, want))
+	}
+}
+
+// TestRealModelsReloadWhilePlaying starts without a usable model pack
+// (warning, passthrough) and sets model-pack while playing: faces follow.
+func TestRealModelsReloadWhilePlaying(t *testing.T) {
+	pack := gsttest.Pack(t)
+	clip := filepath.Join(gsttest.Media(t), "talking_face.mp4")
+	res := gsttest.Run(t, gsttest.Video(clip, "BGRx")+
+		" ! identity eos-after=40 ! nedfilter name=ned model-pack=/nonexistent ! fakesink sync=true",
+		gsttest.Options{OnPlaying: func(p gst.Bin) {
+			time.Sleep(300 * time.Millisecond)
+			p.GetByName("ned").SetObjectProperty("model-pack", pack)
+		}})
+	if !res.EOS || len(res.Errors) > 0 {
+		t.Fatalf("eos=%v errors=%v", res.EOS, res.Errors)
+	}
+	if len(res.Warnings) != 1 {
+		t.Errorf("warnings = %v, want the one about /nonexistent", res.Warnings)
+	}
+	if len(res.Faces) == 0 || res.Faces[0].Frame == 0 {
+		t.Fatalf("faces: %d messages; want some, starting after frame 0", len(res.Faces))
+	}
+	t.Logf("faces from frame %d on (%d frames)", res.Faces[0].Frame, len(res.Faces))
 }
