@@ -79,7 +79,13 @@ func TestTalkingFace(t *testing.T) {
 		t.Fatalf("%d frames through nedfilter, the clip has %d", res.Frames, tr.Frames)
 	}
 	ids := map[int][]uint64{}
+	occluded := 0
 	for _, m := range res.Faces {
+		for _, f := range m.Faces {
+			if f.Occluded && m.Frame >= 152 && m.Frame <= 171 {
+				occluded++
+			}
+		}
 		if m.Width != 640 || m.Height != 480 {
 			t.Fatalf("frame %d is %dx%d: the rotation tag was not honoured", m.Frame, m.Width, m.Height)
 		}
@@ -113,6 +119,11 @@ func TestTalkingFace(t *testing.T) {
 				t.Errorf("frame %d shows no face, nedfilter reported %d", f, len(ids[f]))
 			}
 		}
+	}
+	// A hand covers the nose and mouth on frames 152-171: the face is held
+	// and flagged as occluded there, not dropped.
+	if occluded < 10 {
+		t.Errorf("only %d of the 20 hand-occluded frames report an occluded face", occluded)
 	}
 	recall := float64(found) / float64(shown)
 	t.Logf("faces found on %d of %d frames that show one (%.1f%%), missed %v; %d landscape frames, %d with a face reported", found, shown, 100*recall, missed, landscape, falsePos)

@@ -32,7 +32,7 @@ const ClockTimeNone = ^uint64(0)
 //	  width=(int), height=(int), detected=(boolean), num-faces=(int),
 //	  faces=(GstValueArray)< face, track-id=(guint64), x=(float), y=(float),
 //	    w=(float), h=(float), score=(float), yaw=(double), pitch=(double),
-//	    roll=(double), age=(int), landmarks=(int),
+//	    roll=(double), age=(int), landmarks=(int), occluded=(boolean),
 //	    blendshapes=(structure)[ blendshapes, _neutral=(float), browDownLeft=(float), ... ] ... >,
 //	  timings=(structure)[ timings, detect=(guint64), landmarks=(guint64), iris=(guint64),
 //	    blendshapes=(guint64), pose=(guint64), total=(guint64), element=(guint64) ]
@@ -63,7 +63,10 @@ type FaceInfo struct {
 	// Age counts the frames the track has lived.
 	Age int
 	// Landmarks is the number of landmarks the engine produced (468 or 478).
-	Landmarks   int
+	Landmarks int
+	// Occluded is true while the face is held through an occlusion (see
+	// face.Face.Occluded): its values are the last good ones.
+	Occluded    bool
 	Blendshapes [blendshape.Count]float32
 }
 
@@ -133,6 +136,7 @@ func ParseFacesMessage(s *gst.Structure) (m FacesMessage, ok bool) {
 			Roll:      float64(f.roll),
 			Age:       int(f.age),
 			Landmarks: int(f.n_landmarks),
+			Occluded:  f.occluded != C.FALSE,
 		}
 		for k := range fi.Blendshapes {
 			fi.Blendshapes[k] = float32(f.blendshapes[k])

@@ -11,7 +11,7 @@ GST_DEBUG_CATEGORY_STATIC (ned_debug);
 
 static GQuark q_face, q_frame, q_pts, q_running_time, q_width, q_height,
     q_detected, q_num_faces, q_faces, q_timings, q_track_id, q_x, q_y, q_w,
-    q_h, q_score, q_yaw, q_pitch, q_roll, q_age, q_landmarks, q_blendshapes,
+    q_h, q_score, q_yaw, q_pitch, q_roll, q_age, q_landmarks, q_occluded, q_blendshapes,
     q_detect, q_iris, q_pose, q_total, q_element;
 static GQuark q_blend[NED_BLENDSHAPES];
 
@@ -42,6 +42,7 @@ init_func (gpointer data)
   q_roll = g_quark_from_static_string ("roll");
   q_age = g_quark_from_static_string ("age");
   q_landmarks = g_quark_from_static_string ("landmarks");
+  q_occluded = g_quark_from_static_string ("occluded");
   q_blendshapes = g_quark_from_static_string ("blendshapes");
   q_detect = g_quark_from_static_string ("detect");
   q_iris = g_quark_from_static_string ("iris");
@@ -241,6 +242,15 @@ set_int (GstStructure * s, GQuark q, gint v)
 }
 
 static void
+set_bool (GstStructure * s, GQuark q, gboolean v)
+{
+  GValue val = G_VALUE_INIT;
+  g_value_init (&val, G_TYPE_BOOLEAN);
+  g_value_set_boolean (&val, v);
+  gst_structure_id_take_value (s, q, &val);
+}
+
+static void
 set_float (GstStructure * s, GQuark q, gfloat v)
 {
   GValue val = G_VALUE_INIT;
@@ -309,6 +319,7 @@ ned_post_faces (GstElement * e, guint64 frame, GstClockTime pts, int width,
     set_double (fs, q_roll, f->roll);
     set_int (fs, q_age, f->age);
     set_int (fs, q_landmarks, f->n_landmarks);
+    set_bool (fs, q_occluded, f->occluded);
     for (k = 0; k < NED_BLENDSHAPES; k++)
       if (q_blend[k] != 0)
         set_float (bs, q_blend[k], f->blendshapes[k]);
@@ -405,6 +416,13 @@ get_int (const GstStructure * s, GQuark q)
   return v && G_VALUE_HOLDS_INT (v) ? g_value_get_int (v) : 0;
 }
 
+static gboolean
+get_bool (const GstStructure * s, GQuark q)
+{
+  const GValue *v = gst_structure_id_get_value (s, q);
+  return v && G_VALUE_HOLDS_BOOLEAN (v) ? g_value_get_boolean (v) : FALSE;
+}
+
 static gfloat
 get_float (const GstStructure * s, GQuark q)
 {
@@ -486,6 +504,7 @@ ned_parse_face (const GstStructure * s, int i, NedFace * f)
   f->roll = get_double (fs, q_roll);
   f->age = get_int (fs, q_age);
   f->n_landmarks = get_int (fs, q_landmarks);
+  f->occluded = get_bool (fs, q_occluded);
   bs = get_structure (fs, q_blendshapes);
   if (bs)
     for (k = 0; k < NED_BLENDSHAPES; k++)

@@ -19,6 +19,7 @@ typedef struct {
   gdouble yaw, pitch, roll;
   gint age;
   gint n_landmarks;
+  gboolean occluded;
   gfloat blendshapes[NED_BLENDSHAPES];
 } NedFace;
 

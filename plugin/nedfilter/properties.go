@@ -5,6 +5,7 @@ import "C"
 
 import (
 	"fmt"
+	"github.com/nedstream/nedstream/models/ort"
 	"math"
 	"time"
 
@@ -218,6 +219,17 @@ var properties = []property{
 			s.OnModelError = ModelErrorPolicy(i)
 			return ""
 		},
+	},
+	{
+		spec: func() *gobject.ParamSpec {
+			return gobject.ParamSpecString("onnxruntime-lib", "onnxruntime library",
+				"Path of the onnxruntime shared library to load, e.g. a GPU build with the TensorRT and CUDA "+
+					"providers (default: $"+ort.LibraryEnv+", else the copy scripts/setup caches). "+
+					"A process holds one onnxruntime: the first element to load its models decides",
+				DefaultSettings().OnnxRuntimeLib, mutable)
+		},
+		get: func(s *Settings) any { return s.OnnxRuntimeLib },
+		set: func(s *Settings, v any) string { s.OnnxRuntimeLib, _ = v.(string); return "" },
 	},
 }
 

@@ -37,11 +37,13 @@ var providers = [...]ort.Provider{ort.Auto, ort.TensorRT, ort.CUDA, ort.CPU}
 // streaming thread works on a copy taken once per frame.
 type Settings struct {
 	// Load-time settings: changing one reloads the engine.
-	ModelPack   string
-	Provider    ort.Provider
-	DeviceID    int
-	TRTCacheDir string
-	FP16        bool
+	ModelPack string
+	// OnnxRuntimeLib is the onnxruntime library to load ("" : ort.DefaultLibraryPath).
+	OnnxRuntimeLib string
+	Provider       ort.Provider
+	DeviceID       int
+	TRTCacheDir    string
+	FP16           bool
 
 	// Runtime settings: applied from the next frame.
 	DetectInterval    int
@@ -60,6 +62,7 @@ func DefaultSettings() Settings {
 	cfg := face.DefaultConfig()
 	return Settings{
 		ModelPack:         os.Getenv(ModelPackEnv),
+		OnnxRuntimeLib:    os.Getenv(ort.LibraryEnv),
 		Provider:          ort.Auto,
 		DetectInterval:    cfg.DetectInterval,
 		MaxFaces:          cfg.MaxFaces,
@@ -73,15 +76,16 @@ func DefaultSettings() Settings {
 
 // loadKey is the part of Settings whose change needs a new engine.
 type loadKey struct {
-	ModelPack   string
-	Provider    ort.Provider
-	DeviceID    int
-	TRTCacheDir string
-	FP16        bool
+	ModelPack      string
+	OnnxRuntimeLib string
+	Provider       ort.Provider
+	DeviceID       int
+	TRTCacheDir    string
+	FP16           bool
 }
 
 func (s Settings) loadKey() loadKey {
-	return loadKey{s.ModelPack, s.Provider, s.DeviceID, s.TRTCacheDir, s.FP16}
+	return loadKey{s.ModelPack, s.OnnxRuntimeLib, s.Provider, s.DeviceID, s.TRTCacheDir, s.FP16}
 }
 
 // engineConfig maps the runtime settings to the engine's.

@@ -75,7 +75,7 @@ func openEngine(s Settings, logger *slog.Logger) (*face.Engine, error) {
 	if !fi.IsDir() {
 		return nil, fmt.Errorf("model pack %s is not a directory", s.ModelPack)
 	}
-	if err := ort.Init(""); err != nil {
+	if err := ort.Init(s.OnnxRuntimeLib); err != nil {
 		return nil, fmt.Errorf("onnxruntime: %w", err)
 	}
 	eng, err := face.New(face.Options{

@@ -133,6 +133,9 @@ func (f *Filter) publish(frame *C.GstVideoFrame, frameNo uint64, res face.Result
 		c.yaw, c.pitch, c.roll = C.gdouble(fc.Pose.Yaw), C.gdouble(fc.Pose.Pitch), C.gdouble(fc.Pose.Roll)
 		c.age = C.gint(fc.Age)
 		c.n_landmarks = C.gint(len(fc.Landmarks))
+		if fc.Occluded {
+			c.occluded = C.TRUE
+		}
 		for k, v := range fc.Blendshapes {
 			c.blendshapes[k] = C.gfloat(v)
 		}
