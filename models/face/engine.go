@@ -279,9 +279,29 @@ func (e *Engine) idFor(d Rect) uint64 {
 
 // follow runs the landmark models for one track; ok is false when the face is lost.
 func (e *Engine) follow(img Image, tr *trackState, cfg Config, dt float64, tm *Timings) (Face, bool, error) {
+	// A tracked face's eyes are near where they were: the iris model starts
+	// on the previous frame's eye regions on another core while FaceMesh
+	// runs here (checked against the new landmarks below).
+	var early *earlyIris
+	var prevCorners [4]landmark.Point
+	if cfg.Iris && tr.age > 0 && tr.occluded == 0 {
+		for k, i := range eyeCorners {
+			prevCorners[k] = tr.pts[i]
+		}
+		eyes := []landmark.Eye{landmark.EyeRight, landmark.EyeLeft}
+		if !cfg.IrisEveryFrame {
+			eyes = eyes[tr.age%2 : tr.age%2+1]
+		}
+		early = e.startIris(img, tr.pts, eyes)
+	}
 	t := time.Now()
 	presence, err := e.mesh.Run(img, tr.roi, tr.pts)
 	tm.Landmarks += time.Since(t)
+	var irisErr error
+	if early != nil {
+		irisErr = <-early.done
+		tm.Iris += early.took
+	}
 	if err != nil {
 		return Face{}, false, err
 	}
@@ -299,8 +319,18 @@ func (e *Engine) follow(img Image, tr *trackState, cfg Config, dt float64, tm *T
 	}
 	tr.occluded = 0
 	t = time.Now()
-	if cfg.Iris {
-		// One eye here, the other on another core.
+	switch {
+	case early != nil && irisErr == nil && early.fits(e.iris, tr.pts):
+		for k, eye := range early.eyes {
+			copy(tr.pts[irisStart[eye]:irisStart[eye]+5], early.pts[5*k:5*k+5])
+		}
+		if len(early.eyes) == 1 {
+			other := 1 - early.eyes[0]
+			carryIris(tr.pts, other, prevCorners)
+		}
+	case cfg.Iris:
+		// First frame of a track, or the eyes moved too far: both eyes now,
+		// side by side.
 		errc := make(chan error, 1)
 		go func() { errc <- e.iris2.RunEye(img, tr.pts, landmark.EyeLeft) }()
 		err := e.iris.RunEye(img, tr.pts, landmark.EyeRight)
@@ -310,7 +340,7 @@ func (e *Engine) follow(img Image, tr *trackState, cfg Config, dt float64, tm *T
 		if err != nil {
 			return Face{}, false, err
 		}
-	} else {
+	default:
 		estimateIris(tr.pts)
 	}
 	tm.Iris += time.Since(t)
@@ -358,6 +388,71 @@ func (e *Engine) follow(img Image, tr *trackState, cfg Config, dt float64, tm *T
 func nearBorder(b Rect, img Image) bool {
 	mx, my := 0.02*float32(img.Width), 0.02*float32(img.Height)
 	return b.X < mx || b.Y < my || b.X+b.W > float32(img.Width)-mx || b.Y+b.H > float32(img.Height)-my
+}
+
+// eyeCorners are the eye-corner landmarks: right eye outer, inner; left eye inner, outer.
+var eyeCorners = [4]int{landmark.RightEyeOuter, landmark.RightEyeInner, landmark.LeftEyeInner, landmark.LeftEyeOuter}
+
+// irisStart is the first iris landmark of each eye.
+var irisStart = [2]int{landmark.EyeRight: 468, landmark.EyeLeft: 473}
+
+// earlyIris is the iris model running on the previous frame's eye regions.
+type earlyIris struct {
+	eyes []landmark.Eye
+	rois [2]raster.ROI
+	pts  [10]landmark.Point
+	took time.Duration
+	done chan error
+}
+
+// startIris runs the given eyes on the second iris session in the background.
+func (e *Engine) startIris(img Image, prev []landmark.Point, eyes []landmark.Eye) *earlyIris {
+	ei := &earlyIris{eyes: eyes, done: make(chan error, 1)}
+	for k, eye := range eyes {
+		ei.rois[k] = e.iris2.EyeROI(prev, eye)
+	}
+	go func() {
+		t := time.Now()
+		var err error
+		for k, eye := range eyes {
+			if err = e.iris2.RunEyeAt(img, ei.rois[k], eye, ei.pts[5*k:5*k+5]); err != nil {
+				break
+			}
+		}
+		ei.took = time.Since(t)
+		ei.done <- err
+	}()
+	return ei
+}
+
+// fits reports whether the eye regions the early run used still frame the
+// eyes of the new landmarks: centres within 10% of the region size and sizes
+// within 10%. Otherwise the iris runs again on the new regions.
+func (ei *earlyIris) fits(m *landmark.Iris, pts []landmark.Point) bool {
+	for k, eye := range ei.eyes {
+		now, was := m.EyeROI(pts, eye), ei.rois[k]
+		if math.Hypot(now.CX-was.CX, now.CY-was.CY) > 0.1*was.Size || math.Abs(now.Size-was.Size) > 0.1*was.Size {
+			return false
+		}
+	}
+	return true
+}
+
+// carryIris moves an eye's iris points from the previous frame with its eye
+// corners: the similarity that maps the previous corners onto the new ones.
+func carryIris(pts []landmark.Point, eye landmark.Eye, prev [4]landmark.Point) {
+	a0, b0 := prev[2*int(eye)], prev[2*int(eye)+1]
+	a1, b1 := pts[eyeCorners[2*int(eye)]], pts[eyeCorners[2*int(eye)+1]]
+	d0 := complex(float64(b0.X-a0.X), float64(b0.Y-a0.Y))
+	if d0 == 0 {
+		return
+	}
+	m := complex(float64(b1.X-a1.X), float64(b1.Y-a1.Y)) / d0
+	for i := irisStart[eye]; i < irisStart[eye]+5; i++ {
+		z := m*complex(float64(pts[i].X-a0.X), float64(pts[i].Y-a0.Y)) + complex(float64(a1.X), float64(a1.Y))
+		pts[i].X, pts[i].Y = float32(real(z)), float32(imag(z))
+		pts[i].Z += a1.Z - a0.Z
+	}
 }
 
 // estimateIris fills the iris points from the eye contours when the iris

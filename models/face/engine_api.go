@@ -23,6 +23,12 @@ type Config struct {
 	// off, the iris points are estimated from the eye contours (faster, less
 	// accurate eye-gaze coefficients).
 	Iris bool
+	// IrisEveryFrame runs the iris model on both eyes every frame. By default
+	// a tracked face's eyes take turns (each eye at half the frame rate, the
+	// other eye's iris carried along with its eye corners), which keeps the
+	// per-frame cost to one iris run beside FaceMesh on a second core; only
+	// the eyeLook* coefficients see the difference.
+	IrisEveryFrame bool
 	// OcclusionFrames is how many consecutive frames a face that vanishes
 	// away from the frame's border is kept (reported as Occluded) before its
 	// track is dropped; 0 drops it at once. A face leaving through the border

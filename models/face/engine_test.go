@@ -129,3 +129,29 @@ func TestBadConfig(t *testing.T) {
 }
 
 var benchThreads = func() int { n, _ := strconv.Atoi(os.Getenv("ORT_THREADS")); return n }()
+
+// TestAlternatingIrisMatchesFull: on a still face, eyes taking turns give
+// the iris points of running both eyes every frame.
+func TestAlternatingIrisMatchesFull(t *testing.T) {
+	im := astronaut(t)
+	run := func(every bool) []Point3 {
+		cfg := DefaultConfig()
+		cfg.IrisEveryFrame = every
+		cfg.Smoothing = 0
+		e := newEngine(t, cfg)
+		var res Result
+		var err error
+		for i := 0; i < 6; i++ {
+			if res, err = e.Process(im); err != nil || len(res.Faces) != 1 {
+				t.Fatal(err, len(res.Faces))
+			}
+		}
+		return res.Faces[0].Landmarks[468:]
+	}
+	full, alt := run(true), run(false)
+	for i := range full {
+		if d := math.Hypot(float64(full[i].X-alt[i].X), float64(full[i].Y-alt[i].Y)); d > 0.5 {
+			t.Errorf("iris point %d: %.2f px apart", 468+i, d)
+		}
+	}
+}

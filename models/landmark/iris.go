@@ -105,7 +105,19 @@ func (m *Iris) Run(im raster.Image, pts []Point) error {
 // two eyes of the same pts concurrently: they write disjoint points.
 func (m *Iris) RunEye(im raster.Image, pts []Point, eye Eye) error {
 	e := eyes[eye]
-	roi := m.eyeROI(pts[e.a], pts[e.b])
+	return m.RunEyeAt(im, m.EyeROI(pts, eye), eye, pts[e.dst:e.dst+5])
+}
+
+// EyeROI returns the crop region of one eye from a face's landmarks.
+func (m *Iris) EyeROI(pts []Point, eye Eye) raster.ROI {
+	e := eyes[eye]
+	return m.eyeROI(pts[e.a], pts[e.b])
+}
+
+// RunEyeAt runs the model on an eye region (from EyeROI, possibly of an
+// earlier frame) and writes the eye's 5 iris points, centre first, to dst.
+func (m *Iris) RunEyeAt(im raster.Image, roi raster.ROI, eye Eye, dst []Point) error {
+	e := eyes[eye]
 	toFrame := roi.ToCrop(m.size)
 	l := m.pre
 	l.Mirror = e.mirror
@@ -121,7 +133,7 @@ func (m *Iris) RunEye(im raster.Image, pts []Point, eye Eye) error {
 			u = float64(m.size) - u
 		}
 		x, y := toFrame.Apply(u, float64(raw[3*k+1]))
-		pts[e.dst+k] = Point{X: float32(x), Y: float32(y), Z: float32(float64(raw[3*k+2]) * zs)}
+		dst[k] = Point{X: float32(x), Y: float32(y), Z: float32(float64(raw[3*k+2]) * zs)}
 	}
 	return nil
 }

@@ -231,6 +231,17 @@ var properties = []property{
 		get: func(s *Settings) any { return s.OnnxRuntimeLib },
 		set: func(s *Settings, v any) string { s.OnnxRuntimeLib, _ = v.(string); return "" },
 	},
+	{
+		spec: func() *gobject.ParamSpec {
+			return gobject.ParamSpecBoolean("iris-every-frame", "Iris every frame",
+				"Run the iris model on both eyes every frame; by default a tracked face's eyes take turns "+
+					"(each at half the frame rate, the other carried with its eye corners), which halves the iris cost "+
+					"and only affects the eyeLook coefficients",
+				DefaultSettings().IrisEveryFrame, mutable)
+		},
+		get: func(s *Settings) any { return s.IrisEveryFrame },
+		set: func(s *Settings, v any) string { s.IrisEveryFrame, _ = v.(bool); return "" },
+	},
 }
 
 // PropertyNames lists the element's properties in installation order.

@@ -52,6 +52,7 @@ type Settings struct {
 	Smoothing         float64
 	Overlay           overlay.Mode
 	AnalysisOnly      bool
+	IrisEveryFrame    bool
 	StatsInterval     time.Duration
 	OnModelError      ModelErrorPolicy
 }
@@ -95,6 +96,7 @@ func (s Settings) engineConfig() face.Config {
 	cfg.MaxFaces = s.MaxFaces
 	cfg.MinFaceConfidence = float32(s.MinFaceConfidence)
 	cfg.Smoothing = s.Smoothing
+	cfg.IrisEveryFrame = s.IrisEveryFrame
 	return cfg
 }
 

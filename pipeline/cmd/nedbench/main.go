@@ -75,12 +75,19 @@ func run(pack, image string, frames, memFrames int, sizes string, out io.Writer)
 	}
 	if memFrames > 0 {
 		w, h, _ := parseSize(strings.Split(sizes, ",")[0])
-		before, after, n, err := memory(pack, abs, w, h, memFrames)
+		samples, n, err := memory(pack, abs, w, h, memFrames)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(out, "\nmemory over %d frames at %dx%d with a face: RSS %.1f MiB after 500 frames, %.1f MiB at the end (%+.1f MiB)\n",
-			n, w, h, float64(before)/(1<<20), float64(after)/(1<<20), float64(after-before)/(1<<20))
+		fmt.Fprintf(out, "\nmemory (process RSS) over %d frames at %dx%d with a face:", n, w, h)
+		for _, s := range samples {
+			fmt.Fprintf(out, " %d: %.1f MiB;", s.frame, float64(s.rss)/(1<<20))
+		}
+		if len(samples) > 2 {
+			first, mid, last := samples[0], samples[len(samples)/2], samples[len(samples)-1]
+			fmt.Fprintf(out, " growth over the second half %+.1f MiB (first half %+.1f MiB)\n",
+				float64(int64(last.rss)-int64(mid.rss))/(1<<20), float64(int64(mid.rss)-int64(first.rss))/(1<<20))
+		}
 	}
 	return nil
 }
@@ -176,7 +183,9 @@ func play(desc string, onFrame func(n uint64)) ([]nedfilter.FacesMessage, uint64
 			debug, err := msg.ParseError()
 			return nil, 0, 0, fmt.Errorf("%v (%s)", err, debug)
 		case gst.MessageElement:
-			if fm, ok := nedfilter.ParseFacesMessage(msg.GetStructure()); ok {
+			// The memory run (onFrame set) keeps nothing, so that only
+			// the element's own memory is measured.
+			if fm, ok := nedfilter.ParseFacesMessage(msg.GetStructure()); ok && onFrame == nil {
 				msgs = append(msgs, fm)
 			}
 		}
@@ -184,18 +193,24 @@ func play(desc string, onFrame func(n uint64)) ([]nedfilter.FacesMessage, uint64
 	return nil, 0, 0, ctx.Err()
 }
 
-// memory runs many frames and samples the process RSS early and at the end.
-func memory(pack, image string, w, h, frames int) (before, after uint64, n uint64, err error) {
+// sample is the process RSS after a number of frames.
+type sample struct {
+	frame uint64
+	rss   uint64
+}
+
+// memory runs many frames and samples the process RSS at 500 frames, at
+// every tenth of the run, and at the end.
+func memory(pack, image string, w, h, frames int) ([]sample, uint64, error) {
 	desc := source(image, w, h, frames, true) + fmt.Sprintf(` ! nedfilter name=ned model-pack="%s" on-model-error=error ! fakesink sync=false`, pack)
-	_, n, _, err = play(desc, func(i uint64) {
-		if i == 500 {
-			runtime.GC()
-			before = rss()
+	var samples []sample
+	step := uint64(max(frames/10, 1))
+	_, n, _, err := play(desc, func(i uint64) {
+		if i == 500 || (i > 500 && i%step == 0) {
+			samples = append(samples, sample{i, rss()})
 		}
 	})
-	runtime.GC()
-	after = rss()
-	return before, after, n, err
+	return samples, n, err
 }
 
 // rss reads the resident set size of this process.
