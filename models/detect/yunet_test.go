@@ -92,3 +92,31 @@ func TestNMS(t *testing.T) {
 		t.Fatalf("NMS = %+v", got)
 	}
 }
+
+// BenchmarkDetect times one detection on a 640x480 frame (resize included).
+func BenchmarkDetect(b *testing.B) {
+	dir := testmodels.Upstream(b)
+	testmodels.InitORT(b)
+	d, err := Open(filepath.Join(dir, "yunet_n_dynamic.onnx"), pack.Entry{}, ort.Options{Provider: ort.CPU}, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer d.Close()
+	src, err := raster.Load(filepath.Join(testmodels.Media(b), "astronaut.png"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	im := raster.NewImage(640, 480, raster.BGRx)
+	for y := 0; y < src.Height && y < im.Height; y++ {
+		for x := 0; x < src.Width; x++ {
+			r, g, bb := src.RGB(x, y)
+			im.SetRGB(x+64, y, r, g, bb)
+		}
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := d.Detect(im, 0.5); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -22,16 +22,39 @@ func SampleToTensor(im Image, m Affine, w, h int, dst []float32, l TensorLayout)
 	plane := w * h
 	c0, c1, c2 := dst[:plane], dst[plane:2*plane], dst[2*plane:3*plane]
 	maxX, maxY := float64(im.Width-1), float64(im.Height-1)
+	// The map is affine, so the sample position moves by a constant step
+	// along a row: (x, y) = m((u+0.5 or w-u-0.5), v+0.5) - 0.5.
+	du := 1.0
+	if l.Mirror {
+		du = -1
+	}
+	sx, sy := m.A*du, m.D*du
+	pix, stride := im.Pix, im.Stride
 	for v := 0; v < h; v++ {
-		for u := 0; u < w; u++ {
-			uu := float64(u) + 0.5
-			if l.Mirror {
-				uu = float64(w) - uu
+		u0 := 0.5
+		if l.Mirror {
+			u0 = float64(w) - 0.5
+		}
+		x, y := m.Apply(u0, float64(v)+0.5)
+		x -= 0.5
+		y -= 0.5
+		row := v * w
+		for u := 0; u < w; u, x, y = u+1, x+sx, y+sy {
+			i := row + u
+			if x >= 0 && y >= 0 && x < maxX && y < maxY {
+				// Inside: all four taps exist.
+				x0, y0 := int(x), int(y)
+				fx, fy := float32(x-float64(x0)), float32(y-float64(y0))
+				j := y0*stride + x0*4
+				p00, p10 := pix[j:j+4:j+4], pix[j+4:j+8:j+8]
+				p01, p11 := pix[j+stride:j+stride+4:j+stride+4], pix[j+stride+4:j+stride+8:j+stride+8]
+				w00, w10, w01, w11 := (1-fx)*(1-fy), fx*(1-fy), (1-fx)*fy, fx*fy
+				r := float32(p00[ro])*w00 + float32(p10[ro])*w10 + float32(p01[ro])*w01 + float32(p11[ro])*w11
+				g := float32(p00[go_])*w00 + float32(p10[go_])*w10 + float32(p01[go_])*w01 + float32(p11[go_])*w11
+				b := float32(p00[bo])*w00 + float32(p10[bo])*w10 + float32(p01[bo])*w01 + float32(p11[bo])*w11
+				c0[i], c1[i], c2[i] = r*l.Scale+l.Bias, g*l.Scale+l.Bias, b*l.Scale+l.Bias
+				continue
 			}
-			x, y := m.Apply(uu, float64(v)+0.5)
-			x -= 0.5
-			y -= 0.5
-			i := v*w + u
 			if x < -1 || y < -1 || x > maxX+1 || y > maxY+1 {
 				c0[i], c1[i], c2[i] = l.Bias, l.Bias, l.Bias
 				continue
