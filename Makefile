@@ -74,6 +74,7 @@ test-models:
 
 test-pipeline:
 	$(GST_ENV) $(GO) test -count=1 $(GO_TEST_FLAGS) ./pipeline/...
+	$(GST_ENV) $(GO) vet ./examples/...
 
 # Benchmarks: the engine's per-stage times on the host, then nedfilter end
 # to end in a pipeline (table for docs/PERFORMANCE.md).
