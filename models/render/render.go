@@ -1,0 +1,417 @@
+package render
+
+import (
+	"errors"
+	"fmt"
+	"image"
+	"math"
+	"runtime"
+	"slices"
+	"sync"
+
+	"github.com/nedstream/nedstream/models/face"
+	"github.com/nedstream/nedstream/models/raster"
+)
+
+// ErrGeometry is wrapped by the errors Render returns for landmarks it
+// cannot warp with (non-finite or far outside the frame, a collapsed face, a
+// target that moves points by more than half the face size). The frame is
+// left untouched; the caller should pass the face through unedited.
+var ErrGeometry = errors.New("render: unusable face geometry")
+
+// Options tune one Render call. The zero value means the defaults, except
+// MouthFill, which is off unless set (DefaultOptions sets it).
+type Options struct {
+	// Ring is how far the anchor ring lies beyond the face oval, as a
+	// fraction of each oval point's distance from the oval's centre
+	// (default 0.35, range 0.05..2). Pixels beyond the ring are never
+	// written.
+	Ring float64
+	// Feather is the part of the band between the oval and the anchor ring
+	// over which the blend mask rises (smoothly) from 0 at the anchors to 1;
+	// inside the oval it is 1. Default 1 (the whole band), range 0.01..1.
+	Feather float64
+	// MouthFill darkens the inner mouth that a target opening the mouth
+	// more than the source reveals, instead of showing stretched lips.
+	MouthFill bool
+	// Workers is the number of goroutines, each writing its own band of
+	// rows; 0 means min(2, GOMAXPROCS).
+	Workers int
+}
+
+// DefaultOptions are the settings the element uses.
+var DefaultOptions = Options{Ring: 0.35, Feather: 1, MouthFill: true}
+
+func (o Options) resolve() (Options, error) {
+	if o.Ring == 0 {
+		o.Ring = DefaultOptions.Ring
+	}
+	if o.Feather == 0 {
+		o.Feather = DefaultOptions.Feather
+	}
+	if !(o.Ring >= 0.05 && o.Ring <= 2) {
+		return o, fmt.Errorf("render: ring %v outside 0.05..2", o.Ring)
+	}
+	if !(o.Feather >= 0.01 && o.Feather <= 1) {
+		return o, fmt.Errorf("render: feather %v outside 0.01..1", o.Feather)
+	}
+	if o.Workers < 0 {
+		return o, fmt.Errorf("render: workers %d is negative", o.Workers)
+	}
+	if o.Workers == 0 {
+		o.Workers = min(2, runtime.GOMAXPROCS(0))
+	}
+	return o, nil
+}
+
+// Stats describe one Render call.
+type Stats struct {
+	// Region is the part of the frame the render may have written: the
+	// bounds of the source and target meshes and the anchor ring (+2 px),
+	// clipped to the frame. Pixels outside it are never touched.
+	Region image.Rectangle
+	// Band is the mean width in pixels of the feather band, from the face
+	// oval out to the anchor ring.
+	Band float64
+	// Triangles is the number of triangles drawn; Culled those skipped:
+	// degenerate, folded or facing away in the target, or covering no pixel
+	// row of the frame (tiny, or outside it).
+	Triangles, Culled int
+	// Pixels counts pixel writes (pixels on shared triangle edges count
+	// once per triangle).
+	Pixels int
+	// SourceMouthArea and TargetMouthArea are the areas (px²) of the
+	// inner-lip polygon before and after.
+	SourceMouthArea, TargetMouthArea float64
+	// MouthPixels is the number of pixels the mouth fill darkened.
+	MouthPixels int
+}
+
+// Limits of what Render accepts.
+const (
+	minFaceSize = 4.0  // px, extent of the source face oval
+	maxShift    = 0.5  // of the face size, per landmark
+	minArea2    = 1e-4 // px², twice the signed area below which a target triangle is skipped
+	lambdaEps   = 1e-9 // barycentric slack so shared edges are drawn by both triangles
+	foldRatio   = 0.05 // source triangles smaller than this part of the target one may be flipped (collapsed)
+)
+
+// region is the frame rectangle copied into the scratch buffer.
+type region struct{ x0, y0, x1, y1, bw, bh int }
+
+// setup is one triangle ready to draw: the affine maps from a target pixel
+// to the source point (in buffer coordinates) and, for ring triangles, to
+// the mask parameter.
+type setup struct {
+	l                      [3][3]float64 // barycentric λk = l[k][0]x + l[k][1]y + l[k][2]
+	ax, bx, cx, ay, by, cy float64
+	ta, tb, tc             float64
+	y0, y1                 int
+	z                      float64
+	ring                   bool
+}
+
+// Render warps the face whose landmarks are src so that they move to dst,
+// writing into img in place. Only Stats.Region is touched, and within it
+// only pixels inside the anchor ring (or inside target triangles that stick
+// out of it, e.g. a nose seen from the side). src and dst need at least 468
+// points (iris points are ignored) in frame pixels, as face.Face.Landmarks.
+// With dst equal to src the frame is left bit-identical.
+//
+// Errors wrapping ErrGeometry leave the frame untouched. A face entirely
+// outside the frame returns an empty Region and no error.
+func (w *Warper) Render(img raster.Image, src, dst []face.Point3, opts Options) (Stats, error) {
+	var st Stats
+	o, err := opts.resolve()
+	if err != nil {
+		return st, err
+	}
+	if err := img.Validate(); err != nil {
+		return st, fmt.Errorf("render: %w", err)
+	}
+	if len(src) < NumVertices || len(dst) < NumVertices {
+		return st, fmt.Errorf("%w: %d source and %d target landmarks, want at least %d", ErrGeometry, len(src), len(dst), NumVertices)
+	}
+	lim := 4*float64(max(img.Width, img.Height)) + 1024
+	for i := 0; i < NumVertices; i++ {
+		s, d := src[i], dst[i]
+		for _, v := range [...]float32{s.X, s.Y, s.Z, d.X, d.Y, d.Z} {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				return st, fmt.Errorf("%w: landmark %d is not finite (source %v, target %v)", ErrGeometry, i, s, d)
+			}
+		}
+		for _, v := range [...]float32{s.X, s.Y, d.X, d.Y} {
+			if math.Abs(float64(v)) > lim {
+				return st, fmt.Errorf("%w: landmark %d at (%g,%g) -> (%g,%g) is far outside the %dx%d frame", ErrGeometry, i, s.X, s.Y, d.X, d.Y, img.Width, img.Height)
+			}
+		}
+		// Pixel (x, y) is the point (x+0.5, y+0.5) in landmark coordinates.
+		w.ps[i] = vec2{float64(s.X) - 0.5, float64(s.Y) - 0.5}
+		w.pd[i] = vec2{float64(d.X) - 0.5, float64(d.Y) - 0.5}
+		w.zd[i] = float64(d.Z)
+	}
+	minx, miny, maxx, maxy := math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)
+	for _, k := range w.oval {
+		p := w.ps[k]
+		minx, maxx = math.Min(minx, p.x), math.Max(maxx, p.x)
+		miny, maxy = math.Min(miny, p.y), math.Max(maxy, p.y)
+	}
+	size := math.Max(maxx-minx, maxy-miny)
+	if !(size >= minFaceSize) {
+		return st, fmt.Errorf("%w: source face oval is %.2f px across (collapsed)", ErrGeometry, size)
+	}
+	for i := 0; i < NumVertices; i++ {
+		if d := math.Hypot(w.pd[i].x-w.ps[i].x, w.pd[i].y-w.ps[i].y); d > maxShift*size {
+			return st, fmt.Errorf("%w: target moves landmark %d by %.1f px, more than %.0f%% of the %.1f px face", ErrGeometry, i, d, 100*maxShift, size)
+		}
+	}
+	// Anchors: each oval point pushed away from the oval's centre, beyond
+	// both its source and its target position; the same in both meshes.
+	c := centroid(w.ps, w.oval)
+	var band float64
+	for k, v := range w.oval {
+		dx, dy := w.ps[v].x-c.x, w.ps[v].y-c.y
+		r := math.Hypot(dx, dy)
+		if r < 1e-3*size {
+			return st, fmt.Errorf("%w: oval landmark %d sits on the face centre", ErrGeometry, v)
+		}
+		rd := math.Hypot(w.pd[v].x-c.x, w.pd[v].y-c.y)
+		R := math.Max(r, rd) * (1 + o.Ring)
+		a := vec2{c.x + dx/r*R, c.y + dy/r*R}
+		w.ps[NumVertices+k], w.pd[NumVertices+k] = a, a
+		band += R - r
+	}
+	st.Band = band / float64(len(w.oval))
+
+	// Region: everything either mesh covers, +2 px for the bilinear taps.
+	minx, miny, maxx, maxy = math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)
+	for _, ps := range [][]vec2{w.ps, w.pd} {
+		for _, p := range ps {
+			minx, maxx = math.Min(minx, p.x), math.Max(maxx, p.x)
+			miny, maxy = math.Min(miny, p.y), math.Max(maxy, p.y)
+		}
+	}
+	rg := region{
+		x0: max(0, int(math.Floor(minx))-2), y0: max(0, int(math.Floor(miny))-2),
+		x1: min(img.Width, int(math.Ceil(maxx))+3), y1: min(img.Height, int(math.Ceil(maxy))+3),
+	}
+	if rg.x0 >= rg.x1 || rg.y0 >= rg.y1 {
+		return st, nil // entirely outside the frame
+	}
+	rg.bw, rg.bh = rg.x1-rg.x0, rg.y1-rg.y0
+	st.Region = image.Rect(rg.x0, rg.y0, rg.x1, rg.y1)
+
+	// Work on a copy of the region: reads never see writes.
+	n := rg.bw * rg.bh * 4
+	if cap(w.buf) < n {
+		w.buf = make([]byte, n)
+	}
+	w.buf = w.buf[:n]
+	for y := rg.y0; y < rg.y1; y++ {
+		copy(w.buf[(y-rg.y0)*rg.bw*4:(y-rg.y0+1)*rg.bw*4], img.Pix[y*img.Stride+rg.x0*4:y*img.Stride+rg.x1*4])
+	}
+
+	w.setups = w.setups[:0]
+	for i, t := range w.tris {
+		s, ok := w.setup(i, t, rg)
+		if !ok {
+			st.Culled++
+			continue
+		}
+		w.setups = append(w.setups, s)
+	}
+	st.Triangles = len(w.setups)
+	// Back to front (larger Z is farther); the ring first.
+	slices.SortStableFunc(w.setups, func(a, b setup) int {
+		switch {
+		case a.z > b.z:
+			return -1
+		case a.z < b.z:
+			return 1
+		}
+		return 0
+	})
+
+	workers := max(1, min(o.Workers, rg.bh/16))
+	if workers == 1 {
+		st.Pixels = w.draw(img, rg, rg.y0, rg.y1, o.Feather)
+	} else {
+		counts := make([]int, workers)
+		var wg sync.WaitGroup
+		for k := 0; k < workers; k++ {
+			b0 := rg.y0 + k*rg.bh/workers
+			b1 := rg.y0 + (k+1)*rg.bh/workers
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				counts[k] = w.draw(img, rg, b0, b1, o.Feather)
+			}()
+		}
+		wg.Wait()
+		for _, c := range counts {
+			st.Pixels += c
+		}
+	}
+
+	st.SourceMouthArea, st.TargetMouthArea = w.mouthAreas()
+	if o.MouthFill {
+		st.MouthPixels = w.fillMouth(img, rg, st.SourceMouthArea, st.TargetMouthArea)
+	}
+	return st, nil
+}
+
+// setup prepares triangle i, or reports it culled.
+func (w *Warper) setup(i int, t [3]int, rg region) (setup, bool) {
+	var s setup
+	p0, p1, p2 := w.pd[t[0]], w.pd[t[1]], w.pd[t[2]]
+	a := area2(p0, p1, p2)
+	if !(math.Abs(a) >= minArea2) {
+		return s, false
+	}
+	sg := int8(1)
+	if a < 0 {
+		sg = -1
+	}
+	if cs := w.sign[i]; cs != 0 && cs != sg {
+		return s, false // facing away or folded over in the target
+	}
+	q0, q1, q2 := w.ps[t[0]], w.ps[t[1]], w.ps[t[2]]
+	as := area2(q0, q1, q2)
+	if math.Abs(as) > foldRatio*math.Abs(a) && (as > 0) != (a > 0) {
+		return s, false // folded in the source: the map would mirror texture
+	}
+	p := [3]vec2{p0, p1, p2}
+	q := [3]vec2{q0, q1, q2}
+	for k := 0; k < 3; k++ {
+		u, v := p[(k+1)%3], p[(k+2)%3]
+		s.l[k] = [3]float64{(u.y - v.y) / a, (v.x - u.x) / a, (u.x*v.y - u.y*v.x) / a}
+	}
+	for k := 0; k < 3; k++ {
+		s.ax += s.l[k][0] * q[k].x
+		s.bx += s.l[k][1] * q[k].x
+		s.cx += s.l[k][2] * q[k].x
+		s.ay += s.l[k][0] * q[k].y
+		s.by += s.l[k][1] * q[k].y
+		s.cy += s.l[k][2] * q[k].y
+	}
+	s.cx -= float64(rg.x0)
+	s.cy -= float64(rg.y0)
+	ymin := math.Min(p0.y, math.Min(p1.y, p2.y))
+	ymax := math.Max(p0.y, math.Max(p1.y, p2.y))
+	s.y0 = max(rg.y0, int(math.Ceil(ymin-1e-6)))
+	s.y1 = min(rg.y1-1, int(math.Floor(ymax+1e-6)))
+	if s.y0 > s.y1 {
+		return s, false
+	}
+	if i >= w.nFace {
+		s.ring = true
+		s.z = math.Inf(1)
+		for k := 0; k < 3; k++ {
+			if t[k] < NumVertices {
+				s.ta += s.l[k][0]
+				s.tb += s.l[k][1]
+				s.tc += s.l[k][2]
+			}
+		}
+	} else {
+		s.z = (w.zd[t[0]] + w.zd[t[1]] + w.zd[t[2]]) / 3
+	}
+	return s, true
+}
+
+// draw rasterises every prepared triangle over the rows [b0, b1) and returns
+// the number of pixels written.
+func (w *Warper) draw(img raster.Image, rg region, b0, b1 int, feather float64) int {
+	buf := w.buf
+	bs := rg.bw * 4
+	maxX, maxY := float64(rg.bw-1), float64(rg.bh-1)
+	pix := img.Pix
+	written := 0
+	for si := range w.setups {
+		s := &w.setups[si]
+		ya, yb := max(s.y0, b0), min(s.y1, b1-1)
+		for y := ya; y <= yb; y++ {
+			fy := float64(y)
+			xl, xr := float64(rg.x0), float64(rg.x1-1)
+			empty := false
+			for k := 0; k < 3; k++ {
+				a := s.l[k][0]
+				c := s.l[k][1]*fy + s.l[k][2] + lambdaEps
+				switch {
+				case a > 0:
+					xl = math.Max(xl, -c/a)
+				case a < 0:
+					xr = math.Min(xr, -c/a)
+				case c < 0:
+					empty = true
+				}
+			}
+			if empty || !(xl <= xr) {
+				continue
+			}
+			xs, xe := int(math.Ceil(xl)), int(math.Floor(xr))
+			fx := float64(xs)
+			sx := s.ax*fx + s.bx*fy + s.cx
+			sy := s.ay*fx + s.by*fy + s.cy
+			t := s.ta*fx + s.tb*fy + s.tc
+			row := y * img.Stride
+			orow := (y-rg.y0)*bs - rg.x0*4
+			for x := xs; x <= xe; x, sx, sy, t = x+1, sx+s.ax, sy+s.ay, t+s.ta {
+				m := 256
+				if s.ring {
+					tt := t / feather
+					if tt <= 0 {
+						continue
+					}
+					if tt < 1 {
+						m = int(tt*tt*(3-2*tt)*256 + 0.5)
+						if m == 0 {
+							continue
+						}
+					}
+				}
+				X, Y := sx, sy
+				if X < 0 {
+					X = 0
+				} else if X > maxX {
+					X = maxX
+				}
+				if Y < 0 {
+					Y = 0
+				} else if Y > maxY {
+					Y = maxY
+				}
+				ix, iy := int(X), int(Y)
+				wx := int((X-float64(ix))*256 + 0.5)
+				wy := int((Y-float64(iy))*256 + 0.5)
+				dx, dy := 4, bs
+				if ix >= rg.bw-1 {
+					dx = 0
+				}
+				if iy >= rg.bh-1 {
+					dy = 0
+				}
+				j := iy*bs + ix*4
+				o := orow + x*4
+				d := row + x*4
+				q00 := buf[j : j+4 : j+4]
+				q10 := buf[j+dx : j+dx+4 : j+dx+4]
+				q01 := buf[j+dy : j+dy+4 : j+dy+4]
+				q11 := buf[j+dy+dx : j+dy+dx+4 : j+dy+dx+4]
+				or := buf[o : o+4 : o+4]
+				out := pix[d : d+4 : d+4]
+				vx, vy := 256-wx, 256-wy
+				for ch := 0; ch < 4; ch++ {
+					v := ((int(q00[ch])*vx+int(q10[ch])*wx)*vy + (int(q01[ch])*vx+int(q11[ch])*wx)*wy + 32768) >> 16
+					if m < 256 {
+						ov := int(or[ch])
+						v = ov + ((v-ov)*m+128)>>8
+					}
+					out[ch] = byte(v)
+				}
+				written++
+			}
+		}
+	}
+	return written
+}
