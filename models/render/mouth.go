@@ -6,16 +6,26 @@ import (
 	"github.com/nedstream/nedstream/models/raster"
 )
 
-// Mouth fill: the colour of the revealed inner mouth is the source's lip
-// colour scaled by mouthShadeEdge next to the lips and mouthShadeCentre
-// halfway between them (a vertical falloff), blended in with weight
-// mouthFillMax × opening, where opening = 1 - source area / target area.
+// Mouth fill. When the target inner-lip polygon is larger than the source
+// one, the mouth pass redraws it: every target pixel in the mouth, at
+// distance du below the upper lip and dl above the lower lip (measured
+// across the mouth, at the same relative position between the corners),
+// takes the source mouth's content at the same distance from the same lip,
+// up to half the source gap: upper teeth stay with the upper lip, lower teeth
+// with the lower lip, nothing is stretched. What lies beyond half the source
+// gap is revealed inner mouth, blended (over a soft edge) toward the source
+// lip colour (mixed half and half with mouthRed) darkened by mouthShadeEdge next to that band and
+// mouthShadeCentre halfway between the lips (a vertical falloff), with
+// weight up to mouthFillMax.
 const (
 	mouthShadeEdge   = 0.5
-	mouthShadeCentre = 0.22
-	mouthFillMax     = 0.95
+	mouthShadeCentre = 0.25
+	mouthFillMax     = 0.97
 	minMouthArea     = 4.0 // px²
 )
+
+// mouthRed is the red-brown mixed into the lip colour for the inner mouth.
+var mouthRed = [3]float64{140, 55, 50}
 
 // mouthAreas returns the inner-lip polygon's area in the source and the
 // target (px²).
@@ -35,76 +45,146 @@ func lipArea(p []vec2) float64 {
 	return a / 2
 }
 
-// fillMouth darkens the target inner-mouth polygon when it is larger than
-// the source one, and returns the number of pixels changed. It runs after
-// the warp and reads the lip colour from the copy of the source region.
+// mouthFrame holds a mouth's inner-lip chains in mouth coordinates: u from
+// corner 78 to corner 308 (length L), v perpendicular toward the chin
+// (image down for an upright face).
+type mouthFrame struct {
+	o, eu, ev vec2
+	L         float64
+	up, lo    [11]vec2
+}
+
+func newMouthFrame(p []vec2) (mouthFrame, bool) {
+	var m mouthFrame
+	c0, c1 := p[innerLipUpper[0]], p[innerLipUpper[len(innerLipUpper)-1]]
+	m.L = math.Hypot(c1.x-c0.x, c1.y-c0.y)
+	if !(m.L >= 2) {
+		return m, false
+	}
+	m.o = c0
+	m.eu = vec2{(c1.x - c0.x) / m.L, (c1.y - c0.y) / m.L}
+	m.ev = vec2{-m.eu.y, m.eu.x}
+	for k := range innerLipUpper {
+		m.up[k] = m.to(p[innerLipUpper[k]])
+		m.lo[k] = m.to(p[innerLipLower[k]])
+	}
+	return m, true
+}
+
+func (m *mouthFrame) to(p vec2) vec2 {
+	dx, dy := p.x-m.o.x, p.y-m.o.y
+	return vec2{dx*m.eu.x + dy*m.eu.y, dx*m.ev.x + dy*m.ev.y}
+}
+
+func (m *mouthFrame) from(u, v float64) vec2 {
+	return vec2{m.o.x + u*m.eu.x + v*m.ev.x, m.o.y + u*m.eu.y + v*m.ev.y}
+}
+
+// gap returns the upper and lower lip's v at u.
+func (m *mouthFrame) gap(u float64) (vu, vl float64, ok bool) {
+	vu, ok1 := chainAt(m.up[:], u, true)
+	vl, ok2 := chainAt(m.lo[:], u, false)
+	return vu, vl, ok1 && ok2
+}
+
+// fillMouth redraws the target inner mouth when it is larger than the
+// source one (see the constants above) and returns the number of pixels
+// written. It runs after the warp and reads the source from the copy of the
+// region.
 func (w *Warper) fillMouth(img raster.Image, rg region, as, ad float64) int {
 	if !(ad > as) || ad < minMouthArea {
 		return 0
 	}
-	opening := 1 - as/ad
-	c0, c1 := w.pd[innerLipUpper[0]], w.pd[innerLipUpper[len(innerLipUpper)-1]]
-	L := math.Hypot(c1.x-c0.x, c1.y-c0.y)
-	if L < 2 {
+	md, ok := newMouthFrame(w.pd)
+	if !ok {
 		return 0
 	}
-	// Mouth frame: u from corner 78 to corner 308, v perpendicular toward
-	// the chin (image down for an upright face).
-	ux, uy := (c1.x-c0.x)/L, (c1.y-c0.y)/L
-	vx, vy := -uy, ux
-	var up, lo [11]vec2
+	ms, okS := newMouthFrame(w.ps)
 	minx, miny, maxx, maxy := math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)
-	for k := range innerLipUpper {
-		for _, pr := range []struct {
-			p   vec2
-			out *vec2
-		}{{w.pd[innerLipUpper[k]], &up[k]}, {w.pd[innerLipLower[k]], &lo[k]}} {
-			dx, dy := pr.p.x-c0.x, pr.p.y-c0.y
-			*pr.out = vec2{dx*ux + dy*uy, dx*vx + dy*vy}
-			minx, maxx = math.Min(minx, pr.p.x), math.Max(maxx, pr.p.x)
-			miny, maxy = math.Min(miny, pr.p.y), math.Max(maxy, pr.p.y)
+	for _, chain := range [][]int{innerLipUpper, innerLipLower} {
+		for _, k := range chain {
+			p := w.pd[k]
+			minx, maxx = math.Min(minx, p.x), math.Max(maxx, p.x)
+			miny, maxy = math.Min(miny, p.y), math.Max(maxy, p.y)
 		}
 	}
 	lr, lg, lb := w.lipColour(rg, img.Format)
+	// Half the lip colour, half a red-brown: the lips may be pale or
+	// sampled on teeth, and the inner mouth is reddish.
+	lr, lg, lb = (lr+mouthRed[0])/2, (lg+mouthRed[1])/2, (lb+mouthRed[2])/2
 	ro, gO, bo := img.Format.Offsets()
 	x0, x1 := max(rg.x0, int(math.Ceil(minx))), min(rg.x1-1, int(math.Floor(maxx)))
 	y0, y1 := max(rg.y0, int(math.Ceil(miny))), min(rg.y1-1, int(math.Floor(maxy)))
 	n := 0
 	for y := y0; y <= y1; y++ {
 		for x := x0; x <= x1; x++ {
-			dx, dy := float64(x)-c0.x, float64(y)-c0.y
-			pu, pv := dx*ux+dy*uy, dx*vx+dy*vy
-			if pu <= 0 || pu >= L {
+			q := md.to(vec2{float64(x), float64(y)})
+			if q.x <= 0 || q.x >= md.L {
 				continue
 			}
-			vu, ok1 := chainAt(up[:], pu, true)
-			vl, ok2 := chainAt(lo[:], pu, false)
-			if !ok1 || !ok2 {
-				continue
-			}
+			vu, vl, ok := md.gap(q.x)
 			h := vl - vu
-			if h <= 0.5 || pv <= vu || pv >= vl {
+			if !ok || h <= 0.5 || q.y <= vu || q.y >= vl {
 				continue
 			}
-			e := math.Min(math.Max(0.2*h, 0.75), 2.5)
-			wt := opening * mouthFillMax * smooth((pv-vu)/e) * smooth((vl-pv)/e)
-			if wt <= 0 {
-				continue
+			du, dl := q.y-vu, vl-q.y
+			// Source content attached to the nearer lip.
+			half := 0.0
+			var sr, sg, sb float64
+			haveSrc := false
+			if okS {
+				us := q.x * ms.L / md.L
+				if su, sl, ok := ms.gap(us); ok && sl > su {
+					half = (sl - su) / 2
+					var sp vec2
+					if du <= dl {
+						sp = ms.from(us, su+math.Min(du, half))
+					} else {
+						sp = ms.from(us, sl-math.Min(dl, half))
+					}
+					sr, sg, sb = w.sampleBuf(rg, img.Format, sp)
+					haveSrc = true
+				}
 			}
-			rel := (pv - vu) / h
-			k := mouthShadeEdge - (mouthShadeEdge-mouthShadeCentre)*math.Sin(math.Pi*rel)
+			beyond := math.Min(du, dl) - half
+			e := math.Min(math.Max(0.15*h, 0.75), 2.5)
+			wt := mouthFillMax * smooth(beyond/e)
 			i := y*img.Stride + x*4
-			for _, ch := range [...]struct {
-				o int
-				c float64
-			}{{ro, lr}, {gO, lg}, {bo, lb}} {
-				v := float64(img.Pix[i+ch.o])
-				img.Pix[i+ch.o] = byte(v + (ch.c*k-v)*wt + 0.5)
+			if !haveSrc {
+				// No source mouth to take from: keep the warp's pixel.
+				sr, sg, sb = float64(img.Pix[i+ro]), float64(img.Pix[i+gO]), float64(img.Pix[i+bo])
 			}
+			k := mouthShadeEdge - (mouthShadeEdge-mouthShadeCentre)*math.Sin(math.Pi*du/h)
+			img.Pix[i+ro] = byte(sr + (lr*k-sr)*wt + 0.5)
+			img.Pix[i+gO] = byte(sg + (lg*k-sg)*wt + 0.5)
+			img.Pix[i+bo] = byte(sb + (lb*k-sb)*wt + 0.5)
 			n++
 		}
 	}
 	return n
+}
+
+// sampleBuf reads the source copy bilinearly at p (pixel-centre
+// coordinates), clamped to the region.
+func (w *Warper) sampleBuf(rg region, f raster.Format, p vec2) (r, g, b float64) {
+	x := math.Min(math.Max(p.x-float64(rg.x0), 0), float64(rg.bw-1))
+	y := math.Min(math.Max(p.y-float64(rg.y0), 0), float64(rg.bh-1))
+	ix, iy := int(x), int(y)
+	fx, fy := x-float64(ix), y-float64(iy)
+	dx, dy := 4, rg.bw*4
+	if ix >= rg.bw-1 {
+		dx = 0
+	}
+	if iy >= rg.bh-1 {
+		dy = 0
+	}
+	j := iy*rg.bw*4 + ix*4
+	ro, gO, bo := f.Offsets()
+	ch := func(o int) float64 {
+		return (float64(w.buf[j+o])*(1-fx)+float64(w.buf[j+dx+o])*fx)*(1-fy) +
+			(float64(w.buf[j+dy+o])*(1-fx)+float64(w.buf[j+dy+dx+o])*fx)*fy
+	}
+	return ch(ro), ch(gO), ch(bo)
 }
 
 // chainAt interpolates the chain's v at u; where the chain folds back over
