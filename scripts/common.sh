@@ -17,7 +17,7 @@ TRIXIE_ROOT="$NEDSTREAM_CACHE/debian13-root"
 TRIXIE_PACKAGES="ca-certificates,gcc,libc6-dev,pkg-config,git,make,meson,ninja-build,\
 libgstreamer1.0-dev,libgstreamer-plugins-base1.0-dev,libgstreamer-plugins-bad1.0-dev,\
 gstreamer1.0-tools,gstreamer1.0-plugins-base,gstreamer1.0-plugins-good,gstreamer1.0-plugins-bad,\
-gstreamer1.0-plugins-ugly,gstreamer1.0-libav"
+gstreamer1.0-plugins-ugly,gstreamer1.0-libav,libre2-11"
 
 log() { printf '[nedstream] %s\n' "$*" >&2; }
 die() { printf '[nedstream] error: %s\n' "$*" >&2; exit 1; }
