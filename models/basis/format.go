@@ -1,7 +1,6 @@
 package basis
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/binary"
 	"errors"
@@ -10,8 +9,8 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 
+	"github.com/nedstream/nedstream/models/atomicfile"
 	"github.com/nedstream/nedstream/models/blendshape"
 )
 
@@ -74,28 +73,8 @@ func (b *Basis) Write(w io.Writer) error {
 // WriteFile writes the basis to path atomically (a temporary file renamed
 // into place).
 func (b *Basis) WriteFile(path string) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("write basis %s: %w", path, err)
-	}
-	tmp := f.Name()
-	bw := bufio.NewWriter(f)
-	err = b.Write(bw)
-	if err == nil {
-		err = bw.Flush()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp, 0o644)
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write basis %s: %w", path, err)
+	if err := atomicfile.Write(path, b.Write); err != nil {
+		return fmt.Errorf("basis: %w", err)
 	}
 	return nil
 }
