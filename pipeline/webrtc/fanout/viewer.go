@@ -1,0 +1,218 @@
+package fanout
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
+)
+
+// Viewer is one receiver of the shared stream (a WHEP session or a WHIP
+// publication).
+type Viewer struct {
+	id     string
+	b      *Broadcaster
+	joined time.Time
+
+	video, audio             *gatedTrack
+	videoSender, audioSender *webrtc.RTPSender
+
+	waiting   atomic.Bool // no keyframe sent yet
+	connected atomic.Bool // the owner saw the PeerConnection connect
+	closed    atomic.Bool
+
+	mu    sync.Mutex
+	stats ViewerStats
+	win   struct {
+		start time.Time
+		bytes uint64
+	}
+}
+
+func newViewer(b *Broadcaster, id string) *Viewer {
+	v := &Viewer{id: id, b: b, joined: time.Now()}
+	v.waiting.Store(true)
+	v.stats.ID = id
+	v.stats.Joined = v.joined
+	return v
+}
+
+// ID returns the viewer's id.
+func (v *Viewer) ID() string { return v.id }
+
+// Close detaches the viewer from the Broadcaster; it does not close the
+// PeerConnection.
+func (v *Viewer) Close() error {
+	if v.closed.Swap(true) {
+		return nil
+	}
+	v.b.remove(v)
+	return nil
+}
+
+// FirstFrame reports whether the viewer has been sent a keyframe.
+func (v *Viewer) FirstFrame() bool { return !v.waiting.Load() }
+
+// SetConnected tells the viewer whether its PeerConnection is connected
+// (call it from OnConnectionStateChange). pion binds tracks before DTLS
+// completes and silently drops what is written until SRTP is up, so the
+// keyframe gate opens, and the join keyframe is requested, only when the
+// track is bound and the connection is up.
+func (v *Viewer) SetConnected(c bool) {
+	if v.connected.Swap(c) == c || !c {
+		return
+	}
+	if v.video.bound.Load() {
+		v.requestJoinKeyframe()
+	}
+}
+
+func (v *Viewer) onVideoBound() {
+	if v.connected.Load() {
+		v.requestJoinKeyframe()
+	}
+}
+
+func (v *Viewer) requestJoinKeyframe() {
+	v.b.limiter.request(KeyframeRequest{Reason: ReasonJoin, ViewerID: v.id})
+}
+
+func (v *Viewer) ready(t *gatedTrack) bool { return t.bound.Load() && v.connected.Load() }
+
+func (v *Viewer) writeVideo(pkts []*rtp.Packet, key bool, now time.Time) {
+	if !v.ready(v.video) {
+		return
+	}
+	if v.waiting.Load() {
+		if !key {
+			return
+		}
+		v.waiting.Store(false)
+		v.mu.Lock()
+		v.stats.TimeToFirstFrame = now.Sub(v.joined)
+		v.mu.Unlock()
+	}
+	v.write(v.video, pkts, now)
+}
+
+func (v *Viewer) writeAudio(pkts []*rtp.Packet, now time.Time) {
+	if v.audio == nil || !v.ready(v.audio) {
+		return
+	}
+	v.write(v.audio, pkts, now)
+}
+
+func (v *Viewer) write(t *gatedTrack, pkts []*rtp.Packet, now time.Time) {
+	var n, errs uint64
+	for _, p := range pkts {
+		if err := t.WriteRTP(p); err != nil {
+			errs++
+			continue
+		}
+		n += uint64(len(p.Payload) + 12)
+	}
+	v.mu.Lock()
+	v.stats.PacketsSent += uint64(len(pkts)) - errs
+	v.stats.BytesSent += n
+	v.stats.WriteErrors += errs
+	if v.win.start.IsZero() {
+		v.win.start = now
+	}
+	v.win.bytes += n
+	if d := now.Sub(v.win.start); d >= time.Second {
+		v.stats.Bitrate = float64(v.win.bytes*8) / d.Seconds()
+		v.win.start, v.win.bytes = now, 0
+	}
+	v.mu.Unlock()
+}
+
+// readRTCP serves PLI/FIR as keyframe requests and receiver reports as
+// stats until the sender stops.
+func (v *Viewer) readRTCP(s *webrtc.RTPSender) {
+	var ssrc uint32
+	if enc := s.GetParameters().Encodings; len(enc) > 0 {
+		ssrc = uint32(enc[0].SSRC)
+	}
+	isVideo := s == v.videoSender
+	for {
+		pkts, _, err := s.ReadRTCP()
+		if err != nil {
+			return // transport closed: the viewer is gone
+		}
+		if v.closed.Load() {
+			continue
+		}
+		for _, p := range pkts {
+			switch p := p.(type) {
+			case *rtcp.PictureLossIndication:
+				v.count(func(st *ViewerStats) { st.PLIs++ })
+				v.b.limiter.request(KeyframeRequest{Reason: ReasonPLI, ViewerID: v.id})
+			case *rtcp.FullIntraRequest:
+				v.count(func(st *ViewerStats) { st.FIRs++ })
+				v.b.limiter.request(KeyframeRequest{Reason: ReasonFIR, ViewerID: v.id})
+			case *rtcp.ReceiverReport:
+				for _, r := range p.Reports {
+					if r.SSRC == ssrc && isVideo {
+						v.receiverReport(r)
+					}
+				}
+			case *rtcp.SenderReport: // a sendrecv peer's reports carry ours too
+				for _, r := range p.Reports {
+					if r.SSRC == ssrc && isVideo {
+						v.receiverReport(r)
+					}
+				}
+			}
+		}
+	}
+}
+
+func (v *Viewer) count(fn func(*ViewerStats)) {
+	v.mu.Lock()
+	fn(&v.stats)
+	v.mu.Unlock()
+}
+
+func (v *Viewer) receiverReport(r rtcp.ReceptionReport) {
+	rtt := time.Duration(0)
+	if r.LastSenderReport != 0 {
+		// RFC 3550 6.4.1: RTT = A - LSR - DLSR in 1/65536 s.
+		d := ntpMiddle(time.Now()) - r.LastSenderReport - r.Delay
+		if d < 1<<31 { // guard against clock steps
+			rtt = time.Duration(uint64(d) * uint64(time.Second) >> 16)
+		}
+	}
+	v.mu.Lock()
+	v.stats.FractionLost = float64(r.FractionLost) / 256
+	v.stats.PacketsLost = int64(r.TotalLost)
+	v.stats.Jitter = time.Duration(float64(r.Jitter) / float64(v.b.opts.Video.ClockRate()) * float64(time.Second))
+	if rtt > 0 || r.LastSenderReport != 0 {
+		v.stats.RTT = rtt
+	}
+	v.stats.ReceiverReports++
+	v.mu.Unlock()
+}
+
+// ntpMiddle returns the middle 32 bits of the NTP timestamp of t.
+func ntpMiddle(t time.Time) uint32 {
+	const ntpEpochOffset = 2208988800
+	secs := uint64(t.Unix() + ntpEpochOffset)
+	frac := (uint64(t.Nanosecond()) << 32) / 1e9
+	return uint32((secs<<32 | frac) >> 16)
+}
+
+// Stats returns a snapshot of the viewer's statistics.
+func (v *Viewer) Stats() ViewerStats {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	s := v.stats
+	s.WaitingForKeyframe = v.waiting.Load()
+	s.Connected = v.ready(v.video)
+	if !v.win.start.IsZero() && time.Since(v.win.start) > 2*time.Second {
+		s.Bitrate = 0 // nothing sent recently
+	}
+	return s
+}
