@@ -80,6 +80,13 @@ func (m *mouthFrame) from(u, v float64) vec2 {
 	return vec2{m.o.x + u*m.eu.x + v*m.ev.x, m.o.y + u*m.eu.y + v*m.ev.y}
 }
 
+// mouthBin is one step of the gap tables: the target's lips (vu, vl) and
+// the source's (su, sl) at the same relative position between the corners.
+type mouthBin struct {
+	vu, vl, su, sl float64
+	ok, sok        bool
+}
+
 // gap returns the upper and lower lip's v at u.
 func (m *mouthFrame) gap(u float64) (vu, vl float64, ok bool) {
 	vu, ok1 := chainAt(m.up[:], u, true)
@@ -100,6 +107,19 @@ func (w *Warper) fillMouth(img raster.Image, rg region, as, ad float64) int {
 		return 0
 	}
 	ms, okS := newMouthFrame(w.ps)
+	// Tabulate both gaps at 1 px steps of the target's u.
+	nb := int(math.Ceil(md.L)) + 1
+	step := md.L / float64(nb-1)
+	w.mtab = w.mtab[:0]
+	for i := 0; i < nb; i++ {
+		u := float64(i) * step
+		var b mouthBin
+		b.vu, b.vl, b.ok = md.gap(u)
+		if okS {
+			b.su, b.sl, b.sok = ms.gap(u * ms.L / md.L)
+		}
+		w.mtab = append(w.mtab, b)
+	}
 	minx, miny, maxx, maxy := math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)
 	for _, chain := range [][]int{innerLipUpper, innerLipLower} {
 		for _, k := range chain {
@@ -122,7 +142,11 @@ func (w *Warper) fillMouth(img raster.Image, rg region, as, ad float64) int {
 			if q.x <= 0 || q.x >= md.L {
 				continue
 			}
-			vu, vl, ok := md.gap(q.x)
+			f := q.x / step
+			bi := min(int(f), nb-2)
+			f -= float64(bi)
+			b0, b1 := &w.mtab[bi], &w.mtab[bi+1]
+			vu, vl, ok := b0.vu+(b1.vu-b0.vu)*f, b0.vl+(b1.vl-b0.vl)*f, b0.ok && b1.ok
 			h := vl - vu
 			if !ok || h <= 0.5 || q.y <= vu || q.y >= vl {
 				continue
@@ -132,9 +156,9 @@ func (w *Warper) fillMouth(img raster.Image, rg region, as, ad float64) int {
 			half := 0.0
 			var sr, sg, sb float64
 			haveSrc := false
-			if okS {
+			if b0.sok && b1.sok {
 				us := q.x * ms.L / md.L
-				if su, sl, ok := ms.gap(us); ok && sl > su {
+				if su, sl := b0.su+(b1.su-b0.su)*f, b0.sl+(b1.sl-b0.sl)*f; sl > su {
 					half = (sl - su) / 2
 					var sp vec2
 					if du <= dl {

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"image"
@@ -73,10 +74,12 @@ type Stats struct {
 	// Band is the mean width in pixels of the feather band, from the face
 	// oval out to the anchor ring.
 	Band float64
-	// Triangles is the number of triangles drawn; Culled those skipped:
-	// degenerate, folded or facing away in the target, or covering no pixel
-	// row of the frame (tiny, or outside it).
-	Triangles, Culled int
+	// Triangles is the number of triangles drawn; Still those left alone
+	// because none of their vertices moves by more than 1/64 px (the warp
+	// would copy them unchanged); Culled those skipped as degenerate, folded
+	// or facing away in the target, or covering no pixel row of the frame
+	// (tiny, or outside it).
+	Triangles, Still, Culled int
 	// Pixels counts pixel writes (pixels on shared triangle edges count
 	// once per triangle).
 	Pixels int
@@ -89,11 +92,13 @@ type Stats struct {
 
 // Limits of what Render accepts.
 const (
-	minFaceSize = 4.0  // px, extent of the source face oval
-	maxShift    = 0.5  // of the face size, per landmark
-	minArea2    = 1e-4 // px², twice the signed area below which a target triangle is skipped
-	lambdaEps   = 1e-9 // barycentric slack so shared edges are drawn by both triangles
-	foldRatio   = 0.05 // source triangles smaller than this part of the target one may be flipped (collapsed)
+	minFaceSize = 4.0      // px, extent of the source face oval
+	maxShift    = 0.5      // of the face size, per landmark
+	minArea2    = 1e-4     // px², twice the signed area below which a target triangle is skipped
+	lambdaEps   = 1e-9     // barycentric slack so shared edges are drawn by both triangles
+	foldRatio   = 0.05     // source triangles smaller than this part of the target one may be flipped (collapsed)
+	stillShift  = 1.0 / 64 // px; triangles whose vertices all move less are not redrawn
+	fastMargin  = 0.05     // px; covers the fixed-point steps' drift and the edge slack
 )
 
 // region is the frame rectangle copied into the scratch buffer.
@@ -106,9 +111,13 @@ type setup struct {
 	l                      [3][3]float64 // barycentric λk = l[k][0]x + l[k][1]y + l[k][2]
 	ax, bx, cx, ay, by, cy float64
 	ta, tb, tc             float64
+	axp, ayp               int64 // ax, ay in 16.16 fixed point
 	y0, y1                 int
-	z                      float64
+	z, width               float64
 	ring                   bool
+	// inside: the source triangle lies in the copy at least fastMargin px
+	// from its last row and column, so every bilinear tap exists.
+	inside bool
 }
 
 // Render warps the face whose landmarks are src so that they move to dst,
@@ -213,39 +222,66 @@ func (w *Warper) Render(img raster.Image, src, dst []face.Point3, opts Options) 
 
 	w.setups = w.setups[:0]
 	for i, t := range w.tris {
-		s, ok := w.setup(i, t, rg)
-		if !ok {
+		s, res := w.setup(i, t, rg)
+		switch res {
+		case culled:
 			st.Culled++
+			continue
+		case still:
+			st.Still++
 			continue
 		}
 		w.setups = append(w.setups, s)
 	}
 	st.Triangles = len(w.setups)
-	// Back to front (larger Z is farther); the ring first.
-	slices.SortStableFunc(w.setups, func(a, b setup) int {
+	// Back to front (larger Z is farther), the ring first; ties in mesh
+	// order. Indices are sorted, not the (large) setups.
+	w.order = w.order[:0]
+	for i := range w.setups {
+		w.order = append(w.order, int32(i))
+	}
+	slices.SortFunc(w.order, func(a, b int32) int {
+		za, zb := w.setups[a].z, w.setups[b].z
 		switch {
-		case a.z > b.z:
+		case za > zb:
 			return -1
-		case a.z < b.z:
+		case za < zb:
 			return 1
 		}
-		return 0
+		return int(a - b)
 	})
+
+	// Row lists: for each row, the triangles crossing it, back to front.
+	// Drawing row by row keeps the source reads and the frame writes
+	// streaming through the cache (the triangles' depth order jumps
+	// around the face); each pixel still sees its triangles in depth order.
+	work := w.rowLists(rg)
 
 	workers := max(1, min(o.Workers, rg.bh/16))
 	if workers == 1 {
 		st.Pixels = w.draw(img, rg, rg.y0, rg.y1, o.Feather)
 	} else {
+		// Bands of equal estimated work (the mouth and jaw rows are busier).
 		counts := make([]int, workers)
 		var wg sync.WaitGroup
+		b0 := rg.y0
+		acc, y := 0.0, 0
 		for k := 0; k < workers; k++ {
-			b0 := rg.y0 + k*rg.bh/workers
-			b1 := rg.y0 + (k+1)*rg.bh/workers
+			goal := work[len(work)-1] * float64(k+1) / float64(workers)
+			for y < rg.bh && (k == workers-1 || acc < goal) {
+				acc = work[y]
+				y++
+			}
+			b1 := rg.y0 + y
+			if k == workers-1 {
+				b1 = rg.y1
+			}
 			wg.Add(1)
-			go func() {
+			go func(b0, b1 int) {
 				defer wg.Done()
 				counts[k] = w.draw(img, rg, b0, b1, o.Feather)
-			}()
+			}(b0, b1)
+			b0 = b1
 		}
 		wg.Wait()
 		for _, c := range counts {
@@ -260,25 +296,38 @@ func (w *Warper) Render(img raster.Image, src, dst []face.Point3, opts Options) 
 	return st, nil
 }
 
-// setup prepares triangle i, or reports it culled.
-func (w *Warper) setup(i int, t [3]int, rg region) (setup, bool) {
+// Outcomes of setup.
+const (
+	drawn = iota
+	culled
+	still
+)
+
+// setup prepares triangle i, or reports it culled or still.
+func (w *Warper) setup(i int, t [3]int, rg region) (setup, int) {
 	var s setup
 	p0, p1, p2 := w.pd[t[0]], w.pd[t[1]], w.pd[t[2]]
+	q0, q1, q2 := w.ps[t[0]], w.ps[t[1]], w.ps[t[2]]
+	if max(shift2(p0, q0), shift2(p1, q1), shift2(p2, q2)) < w.still*w.still && w.still > 0 {
+		// The map is within stillShift of the identity everywhere in the
+		// triangle: sampling would give back the input (at most a 1/64 px
+		// shift), so leave its pixels alone.
+		return s, still
+	}
 	a := area2(p0, p1, p2)
 	if !(math.Abs(a) >= minArea2) {
-		return s, false
+		return s, culled
 	}
 	sg := int8(1)
 	if a < 0 {
 		sg = -1
 	}
 	if cs := w.sign[i]; cs != 0 && cs != sg {
-		return s, false // facing away or folded over in the target
+		return s, culled // facing away or folded over in the target
 	}
-	q0, q1, q2 := w.ps[t[0]], w.ps[t[1]], w.ps[t[2]]
 	as := area2(q0, q1, q2)
 	if math.Abs(as) > foldRatio*math.Abs(a) && (as > 0) != (a > 0) {
-		return s, false // folded in the source: the map would mirror texture
+		return s, culled // folded in the source: the map would mirror texture
 	}
 	p := [3]vec2{p0, p1, p2}
 	q := [3]vec2{q0, q1, q2}
@@ -294,14 +343,21 @@ func (w *Warper) setup(i int, t [3]int, rg region) (setup, bool) {
 		s.by += s.l[k][1] * q[k].y
 		s.cy += s.l[k][2] * q[k].y
 	}
+	s.width = 1 + math.Max(p0.x, math.Max(p1.x, p2.x)) - math.Min(p0.x, math.Min(p1.x, p2.x))
 	s.cx -= float64(rg.x0)
 	s.cy -= float64(rg.y0)
+	s.axp, s.ayp = int64(math.Round(s.ax*65536)), int64(math.Round(s.ay*65536))
+	sx0 := math.Min(q0.x, math.Min(q1.x, q2.x)) - float64(rg.x0)
+	sx1 := math.Max(q0.x, math.Max(q1.x, q2.x)) - float64(rg.x0)
+	sy0 := math.Min(q0.y, math.Min(q1.y, q2.y)) - float64(rg.y0)
+	sy1 := math.Max(q0.y, math.Max(q1.y, q2.y)) - float64(rg.y0)
+	s.inside = sx0 >= fastMargin && sy0 >= fastMargin && sx1 <= float64(rg.bw-1)-fastMargin && sy1 <= float64(rg.bh-1)-fastMargin
 	ymin := math.Min(p0.y, math.Min(p1.y, p2.y))
 	ymax := math.Max(p0.y, math.Max(p1.y, p2.y))
 	s.y0 = max(rg.y0, int(math.Ceil(ymin-1e-6)))
 	s.y1 = min(rg.y1-1, int(math.Floor(ymax+1e-6)))
 	if s.y0 > s.y1 {
-		return s, false
+		return s, culled
 	}
 	if i >= w.nFace {
 		s.ring = true
@@ -316,21 +372,80 @@ func (w *Warper) setup(i int, t [3]int, rg region) (setup, bool) {
 	} else {
 		s.z = (w.zd[t[0]] + w.zd[t[1]] + w.zd[t[2]]) / 3
 	}
-	return s, true
+	return s, drawn
 }
 
-// draw rasterises every prepared triangle over the rows [b0, b1) and returns
-// the number of pixels written.
+const (
+	laneMask = 0x00FF00FF00FF00FF
+	lanes128 = 0x0080008000800080
+)
+
+// spread loads a 4-byte pixel into the low bytes of four 16-bit lanes.
+func spread(p []byte) uint64 {
+	x := uint64(binary.LittleEndian.Uint32(p))
+	x = (x | x<<16) & 0x0000FFFF0000FFFF
+	return (x | x<<8) & laneMask
+}
+
+// pack is the inverse of spread.
+func pack(v uint64) uint32 {
+	v = (v | v>>8) & 0x0000FFFF0000FFFF
+	return uint32(v | v>>16)
+}
+
+func shift2(a, b vec2) float64 {
+	dx, dy := a.x-b.x, a.y-b.y
+	return dx*dx + dy*dy
+}
+
+// rowLists fills rowStart/rowIdx with, for each region row, the indices of
+// the setups crossing it in drawing order, and returns the cumulative work
+// estimate (sum of triangle widths) up to each row.
+func (w *Warper) rowLists(rg region) []float64 {
+	w.rowStart = slices.Grow(w.rowStart[:0], rg.bh+1)[:rg.bh+1]
+	w.work = slices.Grow(w.work[:0], rg.bh)[:rg.bh]
+	clear(w.rowStart)
+	clear(w.work)
+	for i := range w.setups {
+		s := &w.setups[i]
+		for y := s.y0; y <= s.y1; y++ {
+			w.rowStart[y-rg.y0+1]++
+			w.work[y-rg.y0] += s.width
+		}
+	}
+	for r := 0; r < rg.bh; r++ {
+		w.rowStart[r+1] += w.rowStart[r]
+		if r > 0 {
+			w.work[r] += w.work[r-1]
+		}
+	}
+	n := int(w.rowStart[rg.bh])
+	w.rowIdx = slices.Grow(w.rowIdx[:0], n)[:n]
+	fill := slices.Grow(w.fill[:0], rg.bh)[:rg.bh]
+	copy(fill, w.rowStart[:rg.bh])
+	for _, i := range w.order {
+		s := &w.setups[i]
+		for y := s.y0; y <= s.y1; y++ {
+			w.rowIdx[fill[y-rg.y0]] = i
+			fill[y-rg.y0]++
+		}
+	}
+	w.fill = fill
+	return w.work
+}
+
+// draw rasterises the rows [b0, b1) and returns the number of pixels
+// written.
 func (w *Warper) draw(img raster.Image, rg region, b0, b1 int, feather float64) int {
 	buf := w.buf
 	bs := rg.bw * 4
 	maxX, maxY := float64(rg.bw-1), float64(rg.bh-1)
 	pix := img.Pix
 	written := 0
-	for si := range w.setups {
-		s := &w.setups[si]
-		ya, yb := max(s.y0, b0), min(s.y1, b1-1)
-		for y := ya; y <= yb; y++ {
+	for y := b0; y < b1; y++ {
+		r := y - rg.y0
+		for _, si := range w.rowIdx[w.rowStart[r]:w.rowStart[r+1]] {
+			s := &w.setups[si]
 			fy := float64(y)
 			xl, xr := float64(rg.x0), float64(rg.x1-1)
 			empty := false
@@ -356,6 +471,41 @@ func (w *Warper) draw(img raster.Image, rg region, b0, b1 int, feather float64) 
 			t := s.ta*fx + s.tb*fy + s.tc
 			row := y * img.Stride
 			orow := (y-rg.y0)*bs - rg.x0*4
+			if s.inside {
+				// Fast path: the source triangle lies inside the copy with
+				// room for the bilinear taps; 16.16 fixed-point steps.
+				px, py := int64(math.Round(sx*65536)), int64(math.Round(sy*65536))
+				for x := xs; x <= xe; x, px, py, t = x+1, px+s.axp, py+s.ayp, t+s.ta {
+					m := uint64(256)
+					if s.ring {
+						tt := t / feather
+						if tt <= 0 {
+							continue
+						}
+						if tt < 1 {
+							m = uint64(tt*tt*(3-2*tt)*256 + 0.5)
+							if m == 0 {
+								continue
+							}
+						}
+					}
+					j := int(py>>16)*bs + int(px>>16)*4
+					q := buf[j : j+bs+8 : j+bs+8]
+					wx, wy := uint64(px>>8)&255, uint64(py>>8)&255
+					vx, vy := 256-wx, 256-wy
+					top := (spread(q[0:4])*vx + spread(q[4:8])*wx + lanes128) >> 8 & laneMask
+					bot := (spread(q[bs:bs+4])*vx + spread(q[bs+4:bs+8])*wx + lanes128) >> 8 & laneMask
+					v := (top*vy + bot*wy + lanes128) >> 8 & laneMask
+					if m < 256 {
+						o := orow + x*4
+						v = (spread(buf[o:o+4:o+4])*(256-m) + v*m + lanes128) >> 8 & laneMask
+					}
+					d := row + x*4
+					binary.LittleEndian.PutUint32(pix[d:d+4:d+4], pack(v))
+					written++
+				}
+				continue
+			}
 			for x := xs; x <= xe; x, sx, sy, t = x+1, sx+s.ax, sy+s.ay, t+s.ta {
 				m := 256
 				if s.ring {
@@ -392,23 +542,18 @@ func (w *Warper) draw(img raster.Image, rg region, b0, b1 int, feather float64) 
 					dy = 0
 				}
 				j := iy*bs + ix*4
-				o := orow + x*4
 				d := row + x*4
-				q00 := buf[j : j+4 : j+4]
-				q10 := buf[j+dx : j+dx+4 : j+dx+4]
-				q01 := buf[j+dy : j+dy+4 : j+dy+4]
-				q11 := buf[j+dy+dx : j+dy+dx+4 : j+dy+dx+4]
-				or := buf[o : o+4 : o+4]
-				out := pix[d : d+4 : d+4]
-				vx, vy := 256-wx, 256-wy
-				for ch := 0; ch < 4; ch++ {
-					v := ((int(q00[ch])*vx+int(q10[ch])*wx)*vy + (int(q01[ch])*vx+int(q11[ch])*wx)*wy + 32768) >> 16
-					if m < 256 {
-						ov := int(or[ch])
-						v = ov + ((v-ov)*m+128)>>8
-					}
-					out[ch] = byte(v)
+				vx, vy := uint64(256-wx), uint64(256-wy)
+				uwx, uwy := uint64(wx), uint64(wy)
+				// All four channels at once, one per 16-bit lane.
+				top := (spread(buf[j:j+4:j+4])*vx + spread(buf[j+dx:j+dx+4:j+dx+4])*uwx + lanes128) >> 8 & laneMask
+				bot := (spread(buf[j+dy:j+dy+4:j+dy+4])*vx + spread(buf[j+dy+dx:j+dy+dx+4:j+dy+dx+4])*uwx + lanes128) >> 8 & laneMask
+				v := (top*vy + bot*uwy + lanes128) >> 8 & laneMask
+				if m < 256 {
+					o := orow + x*4
+					v = (spread(buf[o:o+4:o+4])*uint64(256-m) + v*uint64(m) + lanes128) >> 8 & laneMask
 				}
+				binary.LittleEndian.PutUint32(pix[d:d+4:d+4], pack(v))
 				written++
 			}
 		}

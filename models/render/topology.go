@@ -54,11 +54,20 @@ type Warper struct {
 	// oval is the mesh's outer boundary loop (the face oval).
 	oval []int
 
+	// still is the vertex shift (px) below which a triangle is left alone
+	// (stillShift; tests set it to 0 to draw every triangle).
+	still float64
+
 	// per-frame scratch
 	ps, pd []vec2 // source / target points (landmarks, then anchors), pixel-centre coordinates
 	zd     []float64
 	setups []setup
 	buf    []byte
+	mtab   []mouthBin
+	// row lists (see rowLists)
+	rowStart, rowIdx, fill []int32
+	order                  []int32 // setups in drawing order
+	work                   []float64
 }
 
 type vec2 struct{ x, y float64 }
@@ -95,7 +104,7 @@ func NewWarper(canonical *mesh.Mesh) (*Warper, error) {
 			outer = i
 		}
 	}
-	w := &Warper{oval: loops[outer]}
+	w := &Warper{oval: loops[outer], still: stillShift}
 	w.tris = append(w.tris, canonical.Triangles...)
 	for i, l := range loops {
 		if i == outer {
