@@ -11,7 +11,8 @@ import (
 )
 
 // BenchmarkRender: one expression edit (jaw open, smile) on a 1280x720
-// frame for a face 200 and 400 px wide, with one and two workers.
+// frame for a face 200 and 400 px wide, with one and two workers, and the
+// cost of an identity target (nothing drawn: copy and setup only).
 func BenchmarkRender(b *testing.B) {
 	canon, bs := models(b)
 	w := newWarper(b)
@@ -36,6 +37,14 @@ func BenchmarkRender(b *testing.B) {
 				b.ReportMetric(float64(st.Pixels), "px-written")
 			})
 		}
+		b.Run(fmt.Sprintf("face%d/identity", int(width)), func(b *testing.B) {
+			im := noise(1280, 720, raster.BGRx, 7)
+			for b.Loop() {
+				if _, err := w.Render(im, src, src, render.DefaultOptions); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 
