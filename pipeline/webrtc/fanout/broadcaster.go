@@ -30,6 +30,11 @@ type Options struct {
 	OnKeyframeRequest func(KeyframeRequest)
 	// StreamID is the media stream id of the tracks (default "nedstream").
 	StreamID string
+	// QueueLength is each viewer's send queue in samples (default 64).
+	// Every viewer has a writer goroutine, so the streaming thread never
+	// waits on SRTP or sockets; a viewer whose queue fills up drops its
+	// backlog and restarts at the next keyframe.
+	QueueLength int
 }
 
 func (o *Options) validate() error {
@@ -47,6 +52,12 @@ func (o *Options) validate() error {
 	}
 	if o.KeyframeInterval == 0 {
 		o.KeyframeInterval = 500 * time.Millisecond
+	}
+	if o.QueueLength < 0 {
+		return fmt.Errorf("queue length %d must not be negative", o.QueueLength)
+	}
+	if o.QueueLength == 0 {
+		o.QueueLength = 64
 	}
 	if o.StreamID == "" {
 		o.StreamID = "nedstream"
@@ -88,8 +99,9 @@ func New(o Options) (*Broadcaster, error) {
 // Options returns the validated options (defaults filled in).
 func (b *Broadcaster) Options() Options { return b.opts }
 
-// WriteVideo packetizes one video sample and sends it to every viewer.
-// Viewers that have not yet received a keyframe skip delta frames.
+// WriteVideo packetizes one video sample and queues it for every viewer; it
+// does not wait for the network. Viewers that have not yet received a
+// keyframe skip delta frames.
 func (b *Broadcaster) WriteVideo(s Sample) error {
 	if len(s.Data) == 0 {
 		return errors.New("fanout: empty video sample")
@@ -100,15 +112,14 @@ func (b *Broadcaster) WriteVideo(s Sample) error {
 	if b.isClosed() {
 		return ErrClosed
 	}
-	pkts := b.video.packetize(s)
-	now := time.Now()
+	it := item{pkts: b.video.packetize(s), video: true, key: key, now: time.Now()}
 	for _, v := range *b.viewers.Load() {
-		v.writeVideo(pkts, key, now)
+		v.enqueue(it)
 	}
 	return nil
 }
 
-// WriteAudio packetizes one Opus packet and sends it to every viewer.
+// WriteAudio packetizes one Opus packet and queues it for every viewer.
 func (b *Broadcaster) WriteAudio(s Sample) error {
 	if b.audio == nil {
 		return errors.New("fanout: no audio track configured")
@@ -121,10 +132,9 @@ func (b *Broadcaster) WriteAudio(s Sample) error {
 	if b.isClosed() {
 		return ErrClosed
 	}
-	pkts := b.audio.packetize(s)
-	now := time.Now()
+	it := item{pkts: b.audio.packetize(s), now: time.Now()}
 	for _, v := range *b.viewers.Load() {
-		v.writeAudio(pkts, now)
+		v.enqueue(it)
 	}
 	return nil
 }
@@ -162,8 +172,12 @@ func (b *Broadcaster) Close() error {
 		return nil
 	}
 	b.closed = true
+	viewers := *b.viewers.Load()
 	b.viewers.Store(&[]*Viewer{})
 	b.mu.Unlock()
+	for _, v := range viewers {
+		_ = v.Close()
+	}
 	b.limiter.close()
 	return nil
 }
@@ -204,7 +218,7 @@ func (b *Broadcaster) AddViewer(pc *webrtc.PeerConnection, o ViewerOptions) (*Vi
 	}
 	b.mu.Unlock()
 
-	v := newViewer(b, o.ID)
+	v := newViewer(b, o.ID, b.opts.QueueLength)
 	vt, err := newGatedTrack(b.opts.Video, "video", b.opts.StreamID, v.onVideoBound)
 	if err != nil {
 		return nil, err
@@ -233,6 +247,7 @@ func (b *Broadcaster) AddViewer(pc *webrtc.PeerConnection, o ViewerOptions) (*Vi
 	b.viewers.Store(&list)
 	b.mu.Unlock()
 
+	go v.run()
 	go v.readRTCP(v.videoSender)
 	if v.audioSender != nil {
 		go v.readRTCP(v.audioSender)

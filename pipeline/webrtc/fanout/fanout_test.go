@@ -192,3 +192,57 @@ func TestWriteErrors(t *testing.T) {
 		t.Errorf("AddViewer after Close: %v", err)
 	}
 }
+
+// TestQueueOverflow: a viewer whose writer falls behind drops its backlog,
+// asks for a keyframe and sends nothing until one arrives.
+func TestQueueOverflow(t *testing.T) {
+	reqs := make(chan KeyframeRequest, 4)
+	b, err := New(Options{Video: H264, KeyframeInterval: time.Millisecond, OnKeyframeRequest: func(r KeyframeRequest) { reqs <- r }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	v := newViewer(b, "slow", 2)
+	if v.video, err = newGatedTrack(H264, "video", "s", nil); err != nil {
+		t.Fatal(err)
+	}
+	v.video.bound.Store(true) // no PeerConnection: writes go nowhere but are counted
+	v.connected.Store(true)
+	s := newStream(H264, 1200)
+	frame := func(key bool) item {
+		data := []byte{0, 0, 0, 1, 0x41, 0x9a, 1}
+		if key {
+			data = []byte{0, 0, 0, 1, 0x67, 1, 0, 0, 0, 1, 0x68, 2, 0, 0, 0, 1, 0x65, 3}
+		}
+		return item{pkts: s.packetize(Sample{Data: data}), video: true, key: key, now: time.Now()}
+	}
+	v.enqueue(frame(true))
+	v.enqueue(frame(false))
+	v.enqueue(frame(false)) // queue of 2 is full: overflow
+	select {
+	case r := <-reqs:
+		if r.Reason != ReasonOverflow || r.ViewerID != "slow" {
+			t.Fatalf("keyframe request %+v", r)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("no keyframe request after the overflow")
+	}
+	go v.run()
+	defer v.Close()
+	drain := func() {
+		for deadline := time.Now().Add(2 * time.Second); len(v.queue) > 0 && time.Now().Before(deadline); {
+			time.Sleep(time.Millisecond)
+		}
+		time.Sleep(10 * time.Millisecond) // the writer finishes the item it took
+	}
+	for _, key := range []bool{false, true, false} {
+		drain()
+		v.enqueue(frame(key))
+	}
+	drain()
+	st := v.Stats()
+	// Sent: the keyframe (1 STAP-A + 1 IDR packet) and the delta after it.
+	if st.Overflows != 1 || st.PacketsSent != 3 || st.WaitingForKeyframe {
+		t.Fatalf("stats %+v, want 1 overflow and 3 packets (keyframe + following delta)", st)
+	}
+}

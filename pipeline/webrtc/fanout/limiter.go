@@ -14,6 +14,8 @@ const (
 	ReasonPLI    KeyframeReason = "pli"    // a viewer sent RTCP PLI
 	ReasonFIR    KeyframeReason = "fir"    // a viewer sent RTCP FIR
 	ReasonManual KeyframeReason = "manual" // Broadcaster.RequestKeyframe
+	// ReasonOverflow: a viewer's send queue overflowed and frames were dropped.
+	ReasonOverflow KeyframeReason = "overflow"
 )
 
 // KeyframeRequest is handed to Options.OnKeyframeRequest.

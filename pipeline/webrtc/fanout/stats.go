@@ -30,4 +30,7 @@ type ViewerStats struct {
 
 	PLIs uint64
 	FIRs uint64
+	// Overflows counts how often the viewer's send queue was full and its
+	// backlog was dropped (a viewer, or the machine, too slow).
+	Overflows uint64
 }

@@ -17,7 +17,6 @@ type stream struct {
 	base      uint32
 	firstPTS  time.Duration
 	started   bool
-	pool      []*rtp.Packet
 	sps, pps  []byte // last H.264 parameter sets, prepended to IDRs lacking them
 }
 
@@ -41,8 +40,8 @@ func (s *stream) timestamp(smp Sample) uint32 {
 	return s.base + uint32(ticks)
 }
 
-// packetize returns the RTP packets of one sample. The packets are reused
-// by the next call: viewers copy headers before writing (pion does).
+// packetize returns the RTP packets of one sample. They are shared, read
+// only, by every viewer's writer (pion copies the header per binding).
 func (s *stream) packetize(smp Sample) []*rtp.Packet {
 	data := smp.Data
 	if s.codec == H264 {
@@ -50,10 +49,7 @@ func (s *stream) packetize(smp Sample) []*rtp.Packet {
 	}
 	ts := s.timestamp(smp)
 	payloads := s.payloader.Payload(s.mtu-12, data)
-	if cap(s.pool) < len(payloads) {
-		s.pool = make([]*rtp.Packet, 0, len(payloads))
-	}
-	pkts := s.pool[:0]
+	pkts := make([]*rtp.Packet, 0, len(payloads))
 	for i, p := range payloads {
 		pkt := &rtp.Packet{Header: rtp.Header{
 			Version:        2,
@@ -64,7 +60,6 @@ func (s *stream) packetize(smp Sample) []*rtp.Packet {
 		s.seq++
 		pkts = append(pkts, pkt)
 	}
-	s.pool = pkts
 	return pkts
 }
 

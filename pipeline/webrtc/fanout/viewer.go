@@ -20,9 +20,14 @@ type Viewer struct {
 	video, audio             *gatedTrack
 	videoSender, audioSender *webrtc.RTPSender
 
-	waiting   atomic.Bool // no keyframe sent yet
+	waiting   atomic.Bool // no keyframe sent yet (written by the writer goroutine)
 	connected atomic.Bool // the owner saw the PeerConnection connect
 	closed    atomic.Bool
+
+	queue     chan item     // samples for the writer goroutine
+	done      chan struct{} // closed by Close: the writer exits
+	epoch     atomic.Uint64 // bumped when the queue overflowed: re-gate
+	lastEpoch uint64        // writer-owned
 
 	mu    sync.Mutex
 	stats ViewerStats
@@ -32,8 +37,17 @@ type Viewer struct {
 	}
 }
 
-func newViewer(b *Broadcaster, id string) *Viewer {
-	v := &Viewer{id: id, b: b, joined: time.Now()}
+// item is one sample's packets queued for a viewer.
+type item struct {
+	pkts  []*rtp.Packet
+	video bool
+	key   bool
+	epoch uint64
+	now   time.Time
+}
+
+func newViewer(b *Broadcaster, id string, queue int) *Viewer {
+	v := &Viewer{id: id, b: b, joined: time.Now(), queue: make(chan item, queue), done: make(chan struct{})}
 	v.waiting.Store(true)
 	v.stats.ID = id
 	v.stats.Joined = v.joined
@@ -49,6 +63,7 @@ func (v *Viewer) Close() error {
 	if v.closed.Swap(true) {
 		return nil
 	}
+	close(v.done)
 	v.b.remove(v)
 	return nil
 }
@@ -82,27 +97,68 @@ func (v *Viewer) requestJoinKeyframe() {
 
 func (v *Viewer) ready(t *gatedTrack) bool { return t.bound.Load() && v.connected.Load() }
 
-func (v *Viewer) writeVideo(pkts []*rtp.Packet, key bool, now time.Time) {
-	if !v.ready(v.video) {
+// enqueue hands a sample to the viewer's writer without blocking the
+// streaming thread. A viewer whose queue is full (its writer cannot keep
+// up) loses what is queued, waits for the next keyframe and asks for one.
+func (v *Viewer) enqueue(it item) {
+	if !v.ready(v.trackFor(it.video)) {
 		return
 	}
-	if v.waiting.Load() {
-		if !key {
-			return
-		}
-		v.waiting.Store(false)
-		v.mu.Lock()
-		v.stats.TimeToFirstFrame = now.Sub(v.joined)
-		v.mu.Unlock()
+	it.epoch = v.epoch.Load()
+	select {
+	case v.queue <- it:
+		return
+	default:
 	}
-	v.write(v.video, pkts, now)
+	for drained := false; !drained; { // drop the backlog
+		select {
+		case <-v.queue:
+		default:
+			drained = true
+		}
+	}
+	it.epoch = v.epoch.Add(1)
+	v.count(func(st *ViewerStats) { st.Overflows++ })
+	v.b.limiter.request(KeyframeRequest{Reason: ReasonOverflow, ViewerID: v.id})
+	select {
+	case v.queue <- it:
+	default:
+	}
 }
 
-func (v *Viewer) writeAudio(pkts []*rtp.Packet, now time.Time) {
-	if v.audio == nil || !v.ready(v.audio) {
-		return
+func (v *Viewer) trackFor(video bool) *gatedTrack {
+	if video {
+		return v.video
 	}
-	v.write(v.audio, pkts, now)
+	return v.audio
+}
+
+// run is the viewer's writer goroutine: it applies the keyframe gate and
+// writes packets (SRTP + UDP send happen here, one goroutine per viewer).
+func (v *Viewer) run() {
+	for {
+		select {
+		case <-v.done:
+			return
+		case it := <-v.queue:
+			if it.epoch != v.lastEpoch {
+				v.lastEpoch = it.epoch
+				v.waiting.Store(true) // frames were dropped: restart at a keyframe
+			}
+			if it.video && v.waiting.Load() {
+				if !it.key {
+					continue
+				}
+				v.waiting.Store(false)
+				v.mu.Lock()
+				if v.stats.TimeToFirstFrame == 0 {
+					v.stats.TimeToFirstFrame = it.now.Sub(v.joined)
+				}
+				v.mu.Unlock()
+			}
+			v.write(v.trackFor(it.video), it.pkts, it.now)
+		}
+	}
 }
 
 func (v *Viewer) write(t *gatedTrack, pkts []*rtp.Packet, now time.Time) {
