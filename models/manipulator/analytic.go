@@ -10,43 +10,44 @@ import (
 
 	"github.com/nedstream/nedstream/models/blendshape"
 	"github.com/nedstream/nedstream/models/onnx"
+	"github.com/nedstream/nedstream/models/pack"
 )
 
-// Roles of the manipulator models in a pack.
+// Roles of the manipulator models in a pack (defined by models/pack).
 const (
-	RoleStyleMapping = "style_mapping"
-	RoleStyleEncoder = "style_encoder"
-	RoleManipulator  = "manipulator"
+	RoleStyleMapping = pack.RoleStyleMapping
+	RoleStyleEncoder = pack.RoleStyleEncoder
+	RoleManipulator  = pack.RoleManipulator
 )
 
-// Tensor names of the contract (docs/MODELS.md).
+// Tensor names of the contract (docs/MODELS.md; defined by models/pack).
 const (
 	// style_mapping inputs and output.
-	TensorEmotion   = "emotion"
-	TensorIntensity = "intensity"
-	TensorStyle     = "style"
+	TensorEmotion   = pack.TensorEmotion
+	TensorIntensity = pack.TensorIntensity
+	TensorStyle     = pack.TensorStyle
 	// style_encoder input.
-	TensorReference = "reference"
+	TensorReference = pack.TensorReference
 	// manipulator input (with TensorStyle) and output.
-	TensorExpression    = "expression"
-	TensorExpressionOut = "expression_out"
+	TensorExpression    = pack.TensorExpression
+	TensorExpressionOut = pack.TensorExpressionOut
 )
 
-// Metadata keys written into the analytic models (ONNX metadata_props).
+// Metadata keys written into the models (ONNX metadata_props).
 const (
-	MetaKind    = "nedstream.kind"
-	MetaRole    = "nedstream.role"
-	MetaT       = "nedstream.T"
-	MetaS       = "nedstream.S"
-	MetaClasses = "nedstream.classes"
-	MetaMethod  = "nedstream.method"
+	MetaKind    = pack.MetaKind
+	MetaRole    = pack.MetaRole
+	MetaT       = pack.MetaT
+	MetaS       = pack.MetaS
+	MetaClasses = pack.MetaClasses
+	MetaMethod  = pack.MetaMethod
 )
 
 // KindAnalytic is the nedstream.kind of models built by BuildAnalytic;
 // trained exports use KindTrained.
 const (
-	KindAnalytic = "analytic"
-	KindTrained  = "trained"
+	KindAnalytic = pack.KindAnalytic
+	KindTrained  = pack.KindTrained
 )
 
 // AnalyticS is the style width of the analytic models: 52 coefficients
@@ -65,25 +66,19 @@ const AnalyticMethod = "analytic FACS prototypes (EMFACS AUs mapped to ARKit coe
 // take axes as an attribute up to 17).
 const opset = 17
 
-// Tensor is a model input or output of the contract; -1 marks a dynamic
-// dimension (B, T).
-type Tensor struct {
-	Name  string
-	Shape []int64
-}
-
 // Model describes one file BuildAnalytic wrote.
 type Model struct {
 	// Role is style_mapping, style_encoder or manipulator.
 	Role string
 	// File is the file name inside the directory.
-	File    string
-	Inputs  []Tensor
-	Outputs []Tensor
+	File string
+	// Inputs and Outputs are the contract's tensors; -1 marks B and T.
+	Inputs  []pack.Tensor
+	Outputs []pack.Tensor
 }
 
 // Info is what the runtime needs to know about a set of manipulator models;
-// a pack's manifest records it.
+// a pack's manifest records it (pack.ManipulatorInfo).
 type Info struct {
 	// T is the window length the manipulator is meant to see.
 	T int
@@ -100,6 +95,11 @@ type Info struct {
 // AnalyticInfo is the Info of BuildAnalytic's models for window length t.
 func AnalyticInfo(t int) Info {
 	return Info{T: t, S: AnalyticS, Classes: append([]string(nil), Classes[:]...), Method: AnalyticMethod}
+}
+
+// InfoFromPack converts a manifest's manipulator block.
+func InfoFromPack(mi *pack.ManipulatorInfo) Info {
+	return Info{T: mi.T, S: mi.S, Classes: append([]string(nil), mi.Classes...), Trained: mi.Trained, Method: mi.Method}
 }
 
 // Validate checks that info fits the contract.
@@ -121,23 +121,6 @@ func (i Info) Validate() error {
 		return errors.New("manipulator info: " + strings.Join(problems, "; "))
 	}
 	return nil
-}
-
-// ContractTensors returns the tensors role must have for style width s.
-func ContractTensors(role string, s int) (inputs, outputs []Tensor, err error) {
-	S := int64(s)
-	switch role {
-	case RoleStyleMapping:
-		return []Tensor{{TensorEmotion, []int64{-1, NumClasses}}, {TensorIntensity, []int64{-1, 1}}},
-			[]Tensor{{TensorStyle, []int64{-1, S}}}, nil
-	case RoleStyleEncoder:
-		return []Tensor{{TensorReference, []int64{-1, -1, blendshape.Count}}},
-			[]Tensor{{TensorStyle, []int64{-1, S}}}, nil
-	case RoleManipulator:
-		return []Tensor{{TensorExpression, []int64{-1, -1, blendshape.Count}}, {TensorStyle, []int64{-1, S}}},
-			[]Tensor{{TensorExpressionOut, []int64{-1, -1, blendshape.Count}}}, nil
-	}
-	return nil, nil, fmt.Errorf("unknown manipulator role %q", role)
 }
 
 // masks returns the blend mask R (1 on blend channels) and the offset mask:
@@ -301,7 +284,7 @@ func BuildAnalytic(dir string, t int) ([]Model, error) {
 		if err := m.b.WriteFile(filepath.Join(dir, m.file)); err != nil {
 			return nil, fmt.Errorf("analytic %s: %w", m.role, err)
 		}
-		ins, outs, err := ContractTensors(m.role, AnalyticS)
+		ins, outs, err := pack.ManipulatorTensors(m.role, AnalyticS)
 		if err != nil {
 			return nil, err
 		}

@@ -11,15 +11,8 @@ import (
 
 	"github.com/nedstream/nedstream/models/blendshape"
 	"github.com/nedstream/nedstream/models/ort"
+	"github.com/nedstream/nedstream/models/pack"
 )
-
-// Source is what Open needs from a model pack; *pack.Pack implements it.
-type Source interface {
-	// Path returns the file of a role, or "" when the pack has none.
-	Path(role string) string
-	// ManipulatorInfo returns the manifest's manipulator block.
-	ManipulatorInfo() (Info, error)
-}
 
 // Files names the three model files for OpenFiles; StyleEncoder may be "".
 type Files struct {
@@ -37,15 +30,16 @@ type Manipulator struct {
 	fixedT                  int // the manipulator's declared T, 0 when dynamic
 }
 
-// Open opens the manipulator models of a pack (roles style_mapping,
-// manipulator and, when present, style_encoder) with the manifest's info.
-func Open(src Source, opts ort.Options) (*Manipulator, error) {
-	info, err := src.ManipulatorInfo()
+// Open opens the manipulator models of a loaded pack (roles style_mapping,
+// manipulator and, when present, style_encoder) with the manifest's
+// manipulator block. Analytic and trained packs open the same way.
+func Open(p *pack.Pack, opts ort.Options) (*Manipulator, error) {
+	mi, err := p.ManipulatorInfo()
 	if err != nil {
 		return nil, fmt.Errorf("open manipulator: %w", err)
 	}
-	f := Files{StyleMapping: src.Path(RoleStyleMapping), StyleEncoder: src.Path(RoleStyleEncoder), Manipulator: src.Path(RoleManipulator)}
-	return open(f, info, opts)
+	f := Files{StyleMapping: p.Path(RoleStyleMapping), StyleEncoder: p.Path(RoleStyleEncoder), Manipulator: p.Path(RoleManipulator)}
+	return open(f, InfoFromPack(mi), opts)
 }
 
 // OpenFiles opens the models from their files, taking T, S, the classes and
@@ -156,7 +150,7 @@ func open(f Files, info Info, opts ort.Options) (*Manipulator, error) {
 			m.Close()
 			return nil, fmt.Errorf("open manipulator: no %s model", r.role)
 		}
-		ins, outs, err := ContractTensors(r.role, info.S)
+		ins, outs, err := pack.ManipulatorTensors(r.role, info.S)
 		if err != nil {
 			m.Close()
 			return nil, err
@@ -184,7 +178,7 @@ func open(f Files, info Info, opts ort.Options) (*Manipulator, error) {
 	return m, nil
 }
 
-func names(ts []Tensor) []string {
+func names(ts []pack.Tensor) []string {
 	n := make([]string, len(ts))
 	for i, t := range ts {
 		n[i] = t.Name
@@ -193,7 +187,7 @@ func names(ts []Tensor) []string {
 }
 
 // checkDeclared checks a model's declared tensors against the contract.
-func checkDeclared(role, what string, want []Tensor, have []ortgo.InputOutputInfo) error {
+func checkDeclared(role, what string, want []pack.Tensor, have []ortgo.InputOutputInfo) error {
 	for _, w := range want {
 		found := false
 		for _, h := range have {
@@ -201,7 +195,7 @@ func checkDeclared(role, what string, want []Tensor, have []ortgo.InputOutputInf
 				continue
 			}
 			found = true
-			if !ShapeCompatible(w.Shape, h.Dimensions) {
+			if !pack.ShapeCompatible(w.Shape, h.Dimensions) {
 				return fmt.Errorf("open manipulator: %s %s %q has shape %v, the contract needs %v", role, what, w.Name, []int64(h.Dimensions), w.Shape)
 			}
 		}
@@ -210,20 +204,6 @@ func checkDeclared(role, what string, want []Tensor, have []ortgo.InputOutputInf
 		}
 	}
 	return nil
-}
-
-// ShapeCompatible reports whether a declared shape fits the contract's;
-// -1 (dynamic) on either side matches any size.
-func ShapeCompatible(want, have []int64) bool {
-	if len(want) != len(have) {
-		return false
-	}
-	for i := range want {
-		if want[i] >= 0 && have[i] >= 0 && want[i] != have[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // Info returns what the models are (T, S, classes, trained or analytic).

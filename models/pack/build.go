@@ -65,6 +65,20 @@ var upstreamSpec = []upstreamFile{
 	}},
 }
 
+// A Part builds files into a pack beyond the copied upstream files and
+// records them in the manifest (entries, manipulator block, notes). The
+// expression basis and the analytic manipulator come as parts
+// (manipulator.PackParts) because their packages depend on
+// models/blendshape, whose tests build packs through this package: pack
+// itself stays free of them.
+type Part struct {
+	// Name says what the part builds, for messages.
+	Name string
+	// Build reads upstream files from the from directory, writes into the
+	// pack directory out and adds what it wrote to m.
+	Build func(from, out string, m *Manifest) error
+}
+
 // BuildOptions control Build.
 type BuildOptions struct {
 	// From is the directory with the upstream files (../shared/models/upstream).
@@ -73,11 +87,16 @@ type BuildOptions struct {
 	Out string
 	// Name is recorded in the manifest.
 	Name string
+	// Parts are built after the upstream files are copied, in order
+	// (nedpack passes manipulator.PackParts(): the expression basis and the
+	// analytic manipulator). Without parts the pack is face analysis only.
+	Parts []Part
 }
 
-// Build copies the upstream files into a new pack and writes its manifest.
-// It does not need onnxruntime; run CheckModels on the result to verify the
-// tensors.
+// Build copies the upstream files into a new pack, builds the parts (the
+// expression basis and the manipulator models, see BuildOptions.Parts) and
+// writes its manifest. It does not need onnxruntime; run CheckModels on the
+// result to verify the tensors.
 func Build(o BuildOptions) (*Manifest, error) {
 	if o.From == "" || o.Out == "" {
 		return nil, fmt.Errorf("nedpack build: both --from and --out are required")
@@ -103,10 +122,33 @@ func Build(o BuildOptions) (*Manifest, error) {
 		e.SHA256 = sum
 		m.Files[f.role] = e
 	}
+	for _, part := range o.Parts {
+		if part.Build == nil {
+			return nil, fmt.Errorf("pack part %q has no Build function", part.Name)
+		}
+		if err := part.Build(o.From, o.Out, m); err != nil {
+			return nil, fmt.Errorf("build %s: %w", part.Name, err)
+		}
+	}
 	if err := WriteManifest(o.Out, m); err != nil {
 		return nil, err
 	}
 	return m, nil
+}
+
+// AddFile records a file a part wrote into the pack directory dir under
+// role, filling in its checksum.
+func AddFile(dir string, m *Manifest, role string, e Entry) error {
+	sum, err := FileSHA256(filepath.Join(dir, e.File))
+	if err != nil {
+		return fmt.Errorf("%s: %w", role, err)
+	}
+	e.SHA256 = sum
+	if m.Files == nil {
+		m.Files = map[string]Entry{}
+	}
+	m.Files[role] = e
+	return nil
 }
 
 // WriteManifest writes m as dir/pack.json (atomically).

@@ -20,8 +20,13 @@ import (
 // ManifestName is the manifest's file name inside a pack directory.
 const ManifestName = "pack.json"
 
-// SchemaVersion is the manifest schema this code reads and writes.
-const SchemaVersion = 1
+// SchemaVersion is the manifest schema this code writes. Schema 2 added the
+// expression basis, the manipulator roles and the manipulator block.
+const SchemaVersion = 2
+
+// MinSchemaVersion is the oldest schema Load still reads: schema-1 packs
+// (face analysis only) load unchanged.
+const MinSchemaVersion = 1
 
 // Roles of the files in a pack.
 const (
@@ -40,6 +45,8 @@ const (
 	KindONNX = "onnx"
 	KindOBJ  = "obj"
 	KindText = "pbtxt"
+	// KindBasis is models/basis's binary expression basis.
+	KindBasis = "nedbasis"
 )
 
 // Tensor is a model input or output as the manifest records it; -1 marks a
@@ -53,7 +60,7 @@ type Tensor struct {
 type Entry struct {
 	// File is the path relative to the pack directory.
 	File string `json:"file"`
-	// Kind is onnx, obj or pbtxt.
+	// Kind is onnx, obj, pbtxt or nedbasis.
 	Kind string `json:"kind"`
 	// SHA256 is the hex checksum of the file.
 	SHA256 string `json:"sha256"`
@@ -92,8 +99,52 @@ type Manifest struct {
 	Name    string           `json:"name"`
 	Created string           `json:"created,omitempty"`
 	Files   map[string]Entry `json:"files"`
+	// Manipulator describes the manipulator models (schema 2); present
+	// exactly when the pack has the style_mapping and manipulator roles.
+	Manipulator *ManipulatorInfo `json:"manipulator,omitempty"`
 	// Notes are free-form remarks (how the pack was built).
 	Notes []string `json:"notes,omitempty"`
+}
+
+// ManipulatorInfo is the manifest's manipulator block (docs/MODELS.md).
+type ManipulatorInfo struct {
+	// T is the window length (frames) the manipulator is meant to see.
+	T int `json:"t"`
+	// S is the width of the style vector.
+	S int `json:"s"`
+	// Classes is the order of style_mapping's "emotion" input (8 names;
+	// models/manipulator checks them against its class list).
+	Classes []string `json:"classes"`
+	// Trained says whether the models were trained; false for the analytic
+	// FACS-prototype models.
+	Trained bool `json:"trained"`
+	// Method says how the models were made (required when not trained).
+	Method string `json:"method,omitempty"`
+	// Training describes the training run of a trained pack.
+	Training *Training `json:"training,omitempty"`
+}
+
+// Training records where a trained manipulator came from.
+type Training struct {
+	// Data names the training data (corpus, split).
+	Data string `json:"data,omitempty"`
+	// DataSHA256 is a checksum over the training data list.
+	DataSHA256 string `json:"data_sha256,omitempty"`
+	// Samples is the number of training clips.
+	Samples int `json:"samples,omitempty"`
+	// Lambda summarises the per-sample loss weights (trainer/lambda.Stats).
+	Lambda *LambdaStats `json:"lambda,omitempty"`
+}
+
+// LambdaStats mirrors trainer/lambda.Stats in the manifest: the count, mean
+// and minimum of the per-sample loss weights, the share of samples with
+// weight 1 and the confidence threshold used.
+type LambdaStats struct {
+	N         int     `json:"n"`
+	Mean      float64 `json:"mean"`
+	Min       float64 `json:"min"`
+	FullShare float64 `json:"full_share"`
+	Threshold float64 `json:"threshold"`
 }
 
 // Pack is a loaded, checksum-verified pack.
@@ -104,6 +155,10 @@ type Pack struct {
 
 // RequiredRoles are the roles face analysis needs.
 var RequiredRoles = []string{RoleDetector, RoleLandmarker, RoleIris, RoleBlendshapes, RoleCanonicalMesh, RoleGeometry}
+
+// EditingRoles are the roles expression editing needs in addition
+// (style_encoder is optional).
+var EditingRoles = []string{RoleExpressionBasis, RoleStyleMapping, RoleManipulator}
 
 // Load reads dir/pack.json and checks that every file it names exists and
 // matches its checksum, and that the roles in required are present. ONNX
@@ -122,11 +177,11 @@ func Load(dir string, required ...string) (*Pack, error) {
 	if err := dec.Decode(&m); err != nil {
 		return nil, fmt.Errorf("model pack %s: %s is not a valid manifest: %w", dir, ManifestName, err)
 	}
-	if m.Schema != SchemaVersion {
-		return nil, fmt.Errorf("model pack %s: manifest schema %d, this build reads schema %d (rebuild the pack with this version's nedpack)", dir, m.Schema, SchemaVersion)
+	if m.Schema < MinSchemaVersion || m.Schema > SchemaVersion {
+		return nil, fmt.Errorf("model pack %s: manifest schema %d, this build reads schemas %d to %d (rebuild the pack with this version's nedpack)", dir, m.Schema, MinSchemaVersion, SchemaVersion)
 	}
 	p := &Pack{Dir: dir, Manifest: m}
-	var problems []string
+	problems := m.checkManipulator()
 	for _, role := range required {
 		if _, ok := m.Files[role]; !ok {
 			problems = append(problems, fmt.Sprintf("role %q missing from the manifest", role))
@@ -146,6 +201,62 @@ func Load(dir string, required ...string) (*Pack, error) {
 		return nil, fmt.Errorf("model pack %s: %s", dir, strings.Join(problems, "; "))
 	}
 	return p, nil
+}
+
+// checkManipulator checks that the manipulator roles and block come
+// together and that the block is well formed.
+func (m *Manifest) checkManipulator() []string {
+	var problems []string
+	_, hasMapping := m.Files[RoleStyleMapping]
+	_, hasManip := m.Files[RoleManipulator]
+	_, hasEncoder := m.Files[RoleStyleEncoder]
+	if m.Schema < 2 {
+		for _, role := range []string{RoleExpressionBasis, RoleStyleMapping, RoleStyleEncoder, RoleManipulator} {
+			if _, ok := m.Files[role]; ok {
+				problems = append(problems, fmt.Sprintf("role %q needs manifest schema 2 (the manifest says %d)", role, m.Schema))
+			}
+		}
+		if m.Manipulator != nil {
+			problems = append(problems, fmt.Sprintf("the manipulator block needs manifest schema 2 (the manifest says %d)", m.Schema))
+		}
+		return problems
+	}
+	switch {
+	case hasMapping != hasManip:
+		problems = append(problems, fmt.Sprintf("roles %q and %q come together (the manifest has only one)", RoleStyleMapping, RoleManipulator))
+	case hasEncoder && !hasManip:
+		problems = append(problems, fmt.Sprintf("role %q without %q", RoleStyleEncoder, RoleManipulator))
+	}
+	mi := m.Manipulator
+	switch {
+	case (hasMapping || hasManip) && mi == nil:
+		problems = append(problems, "the manipulator models need the manifest's manipulator block (t, s, classes, trained)")
+	case mi != nil && !hasManip:
+		problems = append(problems, fmt.Sprintf("manipulator block without the %q role", RoleManipulator))
+	case mi != nil:
+		if mi.T < 1 {
+			problems = append(problems, fmt.Sprintf("manipulator block: t = %d (want >= 1)", mi.T))
+		}
+		if mi.S < 1 {
+			problems = append(problems, fmt.Sprintf("manipulator block: s = %d (want >= 1)", mi.S))
+		}
+		if len(mi.Classes) != EmotionClasses || slices.Contains(mi.Classes, "") {
+			problems = append(problems, fmt.Sprintf("manipulator block: classes %q (want %d names)", mi.Classes, EmotionClasses))
+		}
+		if !mi.Trained && mi.Method == "" {
+			problems = append(problems, "manipulator block: an untrained (analytic) manipulator must name its method")
+		}
+	}
+	return problems
+}
+
+// ManipulatorInfo returns the manifest's manipulator block, or an error
+// saying the pack has none (for example a schema-1 pack).
+func (p *Pack) ManipulatorInfo() (*ManipulatorInfo, error) {
+	if p.Manifest.Manipulator == nil {
+		return nil, fmt.Errorf("model pack %s has no manipulator (rebuild it with this version's `nedpack build`)", p.Dir)
+	}
+	return p.Manifest.Manipulator, nil
 }
 
 func (p *Pack) verifyFile(role string, e Entry) error {

@@ -2,18 +2,107 @@ package pack_test
 
 import (
 	"encoding/json"
+	"errors"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/nedstream/nedstream/models/basis"
 	"github.com/nedstream/nedstream/models/internal/testmodels"
+	"github.com/nedstream/nedstream/models/manipulator"
 	"github.com/nedstream/nedstream/models/pack"
 )
 
+// fullPack builds the default pack as nedpack does: the upstream files, the
+// expression basis and the analytic manipulator.
+func fullPack(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	if _, err := pack.Build(pack.BuildOptions{From: testmodels.Upstream(t), Out: dir, Parts: manipulator.PackParts()}); err != nil {
+		t.Fatalf("build model pack: %v", err)
+	}
+	return dir
+}
+
 func TestBuildLoadCheck(t *testing.T) {
 	testmodels.InitORT(t)
-	dir := testmodels.Pack(t)
+	// Face analysis only (no parts).
+	p, err := pack.Load(testmodels.Pack(t), pack.RequiredRoles...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.CheckModels(); err != nil {
+		t.Fatal(err)
+	}
+	if p.Manifest.Schema != pack.SchemaVersion || len(p.Manifest.Files) != len(pack.RequiredRoles) || p.Manifest.Manipulator != nil {
+		t.Fatalf("manifest %+v", p.Manifest)
+	}
+	// The default pack: face analysis, the expression basis, the analytic
+	// manipulator and its optional style encoder.
+	p, err = pack.Load(fullPack(t), append(pack.RequiredRoles, pack.EditingRoles...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.CheckModels(); err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Manifest.Files) != len(pack.RequiredRoles)+len(pack.EditingRoles)+1 {
+		t.Fatalf("roles %v", slicesKeys(p.Manifest.Files))
+	}
+	mi, err := p.ManipulatorInfo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mi.Trained || mi.T != manipulator.DefaultT || mi.S != manipulator.AnalyticS ||
+		strings.Join(mi.Classes, ",") != strings.Join(manipulator.Classes[:], ",") || !strings.Contains(mi.Method, "analytic") {
+		t.Fatalf("manipulator block %+v", mi)
+	}
+	if e, _ := p.Entry(pack.RoleExpressionBasis); e.Kind != pack.KindBasis {
+		t.Fatalf("basis entry %+v", e)
+	}
+	b, err := basis.ReadFile(p.Path(pack.RoleExpressionBasis))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Index("jawOpen") < 0 {
+		t.Fatal("basis without jawOpen")
+	}
+}
+
+func slicesKeys(m map[string]pack.Entry) []string {
+	var k []string
+	for r := range m {
+		k = append(k, r)
+	}
+	return k
+}
+
+// TestSchema1: a pack written before the manipulator (schema 1, face
+// analysis only) still loads and checks and has no manipulator; schema 1
+// cannot carry the new roles.
+func TestSchema1(t *testing.T) {
+	testmodels.InitORT(t)
+	dir := fullPack(t)
+	raw, err := os.ReadFile(filepath.Join(dir, pack.ManifestName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m pack.Manifest
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatal(err)
+	}
+	full := m
+	full.Files = maps.Clone(m.Files)
+	m.Schema = 1
+	m.Manipulator = nil
+	for _, role := range []string{pack.RoleExpressionBasis, pack.RoleStyleMapping, pack.RoleStyleEncoder, pack.RoleManipulator} {
+		delete(m.Files, role)
+	}
+	if err := pack.WriteManifest(dir, &m); err != nil {
+		t.Fatal(err)
+	}
 	p, err := pack.Load(dir, pack.RequiredRoles...)
 	if err != nil {
 		t.Fatal(err)
@@ -21,8 +110,38 @@ func TestBuildLoadCheck(t *testing.T) {
 	if err := p.CheckModels(); err != nil {
 		t.Fatal(err)
 	}
-	if p.Manifest.Schema != pack.SchemaVersion || len(p.Manifest.Files) != len(pack.RequiredRoles) {
-		t.Fatalf("manifest %+v", p.Manifest)
+	if _, err := p.ManipulatorInfo(); err == nil || !strings.Contains(err.Error(), "no manipulator") {
+		t.Fatalf("schema-1 manipulator info: %v", err)
+	}
+	if _, err := pack.Load(dir, pack.EditingRoles...); err == nil || !strings.Contains(err.Error(), `role "manipulator" missing`) {
+		t.Fatalf("schema 1 with editing roles required: %v", err)
+	}
+	full.Schema = 1
+	if err := pack.WriteManifest(dir, &full); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pack.Load(dir); err == nil || !strings.Contains(err.Error(), "needs manifest schema 2") {
+		t.Fatalf("schema 1 with a manipulator: %v", err)
+	}
+}
+
+func TestBadPart(t *testing.T) {
+	cases := []struct {
+		part pack.Part
+		want string
+	}{
+		{pack.Part{Name: "nothing"}, `"nothing" has no Build`},
+		{pack.Part{Name: "failing", Build: func(_, _ string, _ *pack.Manifest) error { return errors.New("boom") }}, "build failing: boom"},
+	}
+	for _, c := range cases {
+		_, err := pack.Build(pack.BuildOptions{From: testmodels.Upstream(t), Out: t.TempDir(), Parts: []pack.Part{c.part}})
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("part %q: error %v, want %q", c.part.Name, err, c.want)
+		}
+	}
+	_, err := pack.Build(pack.BuildOptions{From: t.TempDir(), Out: t.TempDir(), Parts: manipulator.PackParts()})
+	if err == nil {
+		t.Error("build from an empty upstream directory succeeded")
 	}
 }
 
@@ -30,7 +149,7 @@ func TestBuildLoadCheck(t *testing.T) {
 func breakPack(t *testing.T, change func(dir string, m *pack.Manifest)) error {
 	t.Helper()
 	testmodels.InitORT(t)
-	dir := testmodels.Pack(t)
+	dir := fullPack(t)
 	raw, err := os.ReadFile(filepath.Join(dir, pack.ManifestName))
 	if err != nil {
 		t.Fatal(err)
@@ -85,6 +204,42 @@ func TestErrors(t *testing.T) {
 		{"missing role", func(dir string, m *pack.Manifest) {
 			delete(m.Files, pack.RoleBlendshapes)
 		}, []string{`role "blendshapes" missing`}},
+		{"manipulator without block", func(dir string, m *pack.Manifest) {
+			m.Manipulator = nil
+		}, []string{"manipulator block"}},
+		{"block without manipulator", func(dir string, m *pack.Manifest) {
+			delete(m.Files, pack.RoleStyleMapping)
+			delete(m.Files, pack.RoleStyleEncoder)
+			delete(m.Files, pack.RoleManipulator)
+		}, []string{`manipulator block without the "manipulator" role`}},
+		{"style mapping alone", func(dir string, m *pack.Manifest) {
+			delete(m.Files, pack.RoleManipulator)
+		}, []string{"come together"}},
+		{"wrong S", func(dir string, m *pack.Manifest) {
+			m.Manipulator.S = 40
+		}, []string{"style_mapping", `"style" has shape [-1 53]`, "[-1 40]", "S = 53"}},
+		{"wrong classes", func(dir string, m *pack.Manifest) {
+			m.Manipulator.Classes = []string{"happy", "sad"}
+		}, []string{"classes", "want 8 names"}},
+		{"zero T", func(dir string, m *pack.Manifest) {
+			m.Manipulator.T = 0
+		}, []string{"t = 0"}},
+		{"analytic without method", func(dir string, m *pack.Manifest) {
+			m.Manipulator.Method = ""
+		}, []string{"must name its method"}},
+		{"analytic called trained", func(dir string, m *pack.Manifest) {
+			m.Manipulator.Trained = true
+		}, []string{"manipulator", "says it is analytic", "trained = true"}},
+		{"manipulator tensor renamed", func(dir string, m *pack.Manifest) {
+			e := m.Files[pack.RoleManipulator]
+			e.Outputs = []pack.Tensor{{Name: "out", Shape: []int64{-1, -1, 52}}}
+			m.Files[pack.RoleManipulator] = e
+		}, []string{"manipulator", `no output "out"`, "expression_out"}},
+		{"model in the basis role", func(dir string, m *pack.Manifest) {
+			e := m.Files[pack.RoleExpressionBasis]
+			e.File, e.SHA256 = m.Files[pack.RoleIris].File, m.Files[pack.RoleIris].SHA256
+			m.Files[pack.RoleExpressionBasis] = e
+		}, []string{"expression_basis", "not an expression basis file"}},
 		{"escaping path", func(dir string, m *pack.Manifest) {
 			e := m.Files[pack.RoleGeometry]
 			e.File = "../../etc/passwd"

@@ -11,7 +11,9 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strings"
 
+	"github.com/nedstream/nedstream/models/manipulator"
 	"github.com/nedstream/nedstream/models/ort"
 	"github.com/nedstream/nedstream/models/pack"
 )
@@ -21,7 +23,9 @@ const usage = `nedpack builds and checks nedstream model packs.
 Usage:
   nedpack build --from DIR --out DIR [--name NAME]
         Copy the upstream model files (see ../shared/models/SOURCES.md for where
-        to download them) into a new pack and write its manifest, then check it.
+        to download them) into a new pack, build the expression basis (from
+        ict-facekit/ and canonical_face_model.obj) and the analytic manipulator
+        models, write the manifest, then check it.
   nedpack check DIR
         Verify every file's checksum and every model's tensor names and shapes.
 
@@ -62,7 +66,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		if *from == "" || *out == "" {
 			return usageError{"build needs --from and --out"}
 		}
-		m, err := pack.Build(pack.BuildOptions{From: *from, Out: *out, Name: *name})
+		m, err := pack.Build(pack.BuildOptions{From: *from, Out: *out, Name: *name, Parts: manipulator.PackParts()})
 		if err != nil {
 			return err
 		}
@@ -96,6 +100,13 @@ func check(dir string, stdout io.Writer) error {
 	for _, r := range roles {
 		e := p.Manifest.Files[r]
 		fmt.Fprintf(stdout, "  %-16s %-44s %s  %s\n", r, e.File, e.SHA256[:12], e.License)
+	}
+	if mi := p.Manifest.Manipulator; mi != nil {
+		kind := "analytic: " + mi.Method
+		if mi.Trained {
+			kind = "trained"
+		}
+		fmt.Fprintf(stdout, "  manipulator: T=%d S=%d classes=%s (%s)\n", mi.T, mi.S, strings.Join(mi.Classes, ","), kind)
 	}
 	fmt.Fprintf(stdout, "pack %s: OK (schema %d)\n", dir, p.Manifest.Schema)
 	return nil
