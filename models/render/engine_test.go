@@ -97,7 +97,7 @@ func TestAstronaut(t *testing.T) {
 				t.Fatal(err)
 			}
 			savePNG(t, "astronaut_"+c.name+".png", out)
-			poly := anchorPolygon(w, f.Landmarks, dst, render.DefaultOptions.Ring)
+			poly := ringOf(t, w, f.Landmarks, dst)
 			changed := countDiff(out, im)
 			outside, first := changedOutside(out, im, poly, 0.5)
 			box := f.Box

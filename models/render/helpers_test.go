@@ -121,24 +121,21 @@ func noise(w, h int, f raster.Format, seed uint64) raster.Image {
 	return im
 }
 
-// anchorPolygon recomputes the anchor ring as Render does (landmark
-// coordinates).
-func anchorPolygon(w *render.Warper, src, dst []face.Point3, ring float64) [][2]float64 {
-	oval := w.Oval()
-	var cx, cy float64
-	for _, k := range oval {
-		cx += float64(src[k].X)
-		cy += float64(src[k].Y)
+// ringOf returns the anchor ring of w's last Render and checks that it
+// encloses every source and target landmark.
+func ringOf(t testing.TB, w *render.Warper, src, dst []face.Point3) [][2]float64 {
+	t.Helper()
+	poly := w.Anchors()
+	if poly == nil {
+		t.Fatal("no anchor ring after Render")
 	}
-	cx /= float64(len(oval))
-	cy /= float64(len(oval))
-	poly := make([][2]float64, len(oval))
-	for i, k := range oval {
-		dx, dy := float64(src[k].X)-cx, float64(src[k].Y)-cy
-		r := math.Hypot(dx, dy)
-		rd := math.Hypot(float64(dst[k].X)-cx, float64(dst[k].Y)-cy)
-		R := math.Max(r, rd) * (1 + ring)
-		poly[i] = [2]float64{cx + dx/r*R, cy + dy/r*R}
+	for _, lm := range [][]face.Point3{src, dst} {
+		for i := 0; i < render.NumVertices; i++ {
+			if x, y := float64(lm[i].X), float64(lm[i].Y); !inside(poly, x, y) {
+				t.Errorf("landmark %d at (%.1f,%.1f) lies outside the anchor ring", i, x, y)
+				return poly
+			}
+		}
 	}
 	return poly
 }

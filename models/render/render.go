@@ -99,6 +99,7 @@ const (
 	foldRatio   = 0.05     // source triangles smaller than this part of the target one may be flipped (collapsed)
 	stillShift  = 1.0 / 64 // px; triangles whose vertices all move less are not redrawn
 	fastMargin  = 0.05     // px; covers the fixed-point steps' drift and the edge slack
+	maxOvalStep = 1.4      // rad; largest angle between neighbouring oval points seen from the oval's centre
 )
 
 // region is the frame rectangle copied into the scratch buffer.
@@ -131,6 +132,7 @@ type setup struct {
 // outside the frame returns an empty Region and no error.
 func (w *Warper) Render(img raster.Image, src, dst []face.Point3, opts Options) (Stats, error) {
 	var st Stats
+	w.rendered = false
 	o, err := opts.resolve()
 	if err != nil {
 		return st, err
@@ -175,22 +177,62 @@ func (w *Warper) Render(img raster.Image, src, dst []face.Point3, opts Options) 
 		}
 	}
 	// Anchors: each oval point pushed away from the oval's centre, beyond
-	// both its source and its target position; the same in both meshes.
+	// its source and target position and beyond every landmark (source or
+	// target) in its angular sector (a nose seen from the side sticks out of
+	// the oval); the same in both meshes.
 	c := centroid(w.ps, w.oval)
-	var band float64
+	var bins [anchorBins]float64 // farthest landmark per angular bin
+	for _, ps := range [2][]vec2{w.ps[:NumVertices], w.pd[:NumVertices]} {
+		for _, p := range ps {
+			dx, dy := p.x-c.x, p.y-c.y
+			b := angleBin(dx, dy)
+			bins[b] = math.Max(bins[b], math.Hypot(dx, dy))
+		}
+	}
+	n := len(w.oval)
 	for k, v := range w.oval {
 		dx, dy := w.ps[v].x-c.x, w.ps[v].y-c.y
 		r := math.Hypot(dx, dy)
 		if r < 1e-3*size {
 			return st, fmt.Errorf("%w: oval landmark %d sits on the face centre", ErrGeometry, v)
 		}
-		rd := math.Hypot(w.pd[v].x-c.x, w.pd[v].y-c.y)
-		R := math.Max(r, rd) * (1 + o.Ring)
+		w.ang[k] = math.Atan2(dy, dx)
+		w.rad[k] = r
+	}
+	// The oval must wind once around its centre, in small steps: a face
+	// turned so far that its oval folds over in the image has no usable
+	// ring (the element should leave it alone).
+	var turn float64
+	for k := range w.oval {
+		d := w.ang[(k+1)%n] - w.ang[k]
+		d -= 2 * math.Pi * math.Round(d/(2*math.Pi))
+		w.step[k] = d
+		turn += d
+	}
+	for k := range w.oval {
+		if w.step[k]*turn <= 0 || math.Abs(w.step[k]) > maxOvalStep {
+			return st, fmt.Errorf("%w: the face oval folds over in the image at landmark %d (head turned too far)", ErrGeometry, w.oval[k])
+		}
+	}
+	var band float64
+	for k, v := range w.oval {
+		// The sector reaches to the farther neighbour's direction.
+		gap := math.Max(angDist(w.ang[k], w.ang[(k+n-1)%n]), angDist(w.ang[k], w.ang[(k+1)%n]))
+		r := w.rad[k]
+		R := math.Max(r, math.Hypot(w.pd[v].x-c.x, w.pd[v].y-c.y))
+		span := min(anchorBins/2, int(gap/(2*math.Pi)*anchorBins)+1)
+		b0 := angleBin(math.Cos(w.ang[k]), math.Sin(w.ang[k]))
+		for d := -span; d <= span; d++ {
+			R = math.Max(R, bins[(b0+d+anchorBins)%anchorBins])
+		}
+		R *= 1 + o.Ring
+		dx, dy := w.ps[v].x-c.x, w.ps[v].y-c.y
 		a := vec2{c.x + dx/r*R, c.y + dy/r*R}
 		w.ps[NumVertices+k], w.pd[NumVertices+k] = a, a
 		band += R - r
 	}
-	st.Band = band / float64(len(w.oval))
+	st.Band = band / float64(n)
+	w.rendered = true
 
 	// Region: everything either mesh covers, +2 px for the bilinear taps.
 	minx, miny, maxx, maxy = math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)
@@ -211,11 +253,11 @@ func (w *Warper) Render(img raster.Image, src, dst []face.Point3, opts Options) 
 	st.Region = image.Rect(rg.x0, rg.y0, rg.x1, rg.y1)
 
 	// Work on a copy of the region: reads never see writes.
-	n := rg.bw * rg.bh * 4
-	if cap(w.buf) < n {
-		w.buf = make([]byte, n)
+	nb := rg.bw * rg.bh * 4
+	if cap(w.buf) < nb {
+		w.buf = make([]byte, nb)
 	}
-	w.buf = w.buf[:n]
+	w.buf = w.buf[:nb]
 	for y := rg.y0; y < rg.y1; y++ {
 		copy(w.buf[(y-rg.y0)*rg.bw*4:(y-rg.y0+1)*rg.bw*4], img.Pix[y*img.Stride+rg.x0*4:y*img.Stride+rg.x1*4])
 	}
@@ -391,6 +433,39 @@ func spread(p []byte) uint64 {
 func pack(v uint64) uint32 {
 	v = (v | v>>8) & 0x0000FFFF0000FFFF
 	return uint32(v | v>>16)
+}
+
+// anchorBins is the number of angular bins for the anchor-ring extent.
+const anchorBins = 72
+
+// angleBin returns the bin of the direction (dx, dy).
+func angleBin(dx, dy float64) int {
+	b := int((math.Atan2(dy, dx) + math.Pi) / (2 * math.Pi) * anchorBins)
+	return min(max(b, 0), anchorBins-1)
+}
+
+// angDist is the absolute difference of two angles, in [0, pi].
+func angDist(a, b float64) float64 {
+	d := math.Mod(math.Abs(a-b), 2*math.Pi)
+	if d > math.Pi {
+		d = 2*math.Pi - d
+	}
+	return d
+}
+
+// Anchors returns the anchor ring of the last Render call (frame
+// coordinates, as the landmarks): pixels outside this polygon were not
+// written. Nil before the first call.
+func (w *Warper) Anchors() [][2]float64 {
+	if !w.rendered {
+		return nil
+	}
+	out := make([][2]float64, len(w.oval))
+	for k := range w.oval {
+		a := w.ps[NumVertices+k]
+		out[k] = [2]float64{a.x + 0.5, a.y + 0.5}
+	}
+	return out
 }
 
 func shift2(a, b vec2) float64 {

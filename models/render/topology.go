@@ -61,9 +61,14 @@ type Warper struct {
 	// per-frame scratch
 	ps, pd []vec2 // source / target points (landmarks, then anchors), pixel-centre coordinates
 	zd     []float64
-	setups []setup
-	buf    []byte
-	mtab   []mouthBin
+	ang    []float64 // oval directions from the centre (source)
+	rad    []float64 // oval distances from the centre (source)
+	step   []float64 // signed angle from each oval point to the next
+	// rendered is set once Render has placed the anchors.
+	rendered bool
+	setups   []setup
+	buf      []byte
+	mtab     []mouthBin
 	// row lists (see rowLists)
 	rowStart, rowIdx, fill []int32
 	order                  []int32 // setups in drawing order
@@ -172,6 +177,9 @@ func NewWarper(canonical *mesh.Mesh) (*Warper, error) {
 	w.ps = make([]vec2, NumVertices+n)
 	w.pd = make([]vec2, NumVertices+n)
 	w.zd = make([]float64, NumVertices+n)
+	w.ang = make([]float64, n)
+	w.rad = make([]float64, n)
+	w.step = make([]float64, n)
 	return w, nil
 }
 
