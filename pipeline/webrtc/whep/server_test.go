@@ -250,7 +250,8 @@ func TestVanishedViewer(t *testing.T) {
 }
 
 // TestPLI: a burst of PLIs from a viewer reaches the keyframe callback
-// rate-limited: the first at once, the rest merged into one trailing request.
+// rate-limited: the first at once, the rest merged into one trailing
+// request; a FIR also asks for a keyframe.
 func TestPLI(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
@@ -281,6 +282,15 @@ func TestPLI(t *testing.T) {
 	if st := r.srv.Sessions()[0].Stats; st.PLIs < 10 {
 		t.Errorf("server counted %d PLIs, want 10", st.PLIs)
 	}
+	// A FIR is a keyframe request too.
+	before = len(r.keyframeRequests())
+	if err := v.SendFIR(1); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, 2*time.Second, "a fir keyframe request", func() bool {
+		kf := r.keyframeRequests()[before:]
+		return len(kf) > 0 && kf[len(kf)-1].Reason == fanout.ReasonFIR
+	})
 }
 
 // TestCloseMidStream: closing the server ends every session (leave events

@@ -193,6 +193,15 @@ func (v *Viewer) SendPLI() error {
 	return v.PC.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: uint32(ssrc)}})
 }
 
+// SendFIR sends a full intra request for the video track.
+func (v *Viewer) SendFIR(seq uint8) error {
+	v.mu.Lock()
+	ssrc := v.videoSSRC
+	v.mu.Unlock()
+	return v.PC.WriteRTCP([]rtcp.Packet{&rtcp.FullIntraRequest{MediaSSRC: uint32(ssrc),
+		FIR: []rtcp.FIREntry{{SSRC: uint32(ssrc), SequenceNumber: seq}}}})
+}
+
 // Delete ends the session with DELETE and returns the status code.
 func (v *Viewer) Delete(ctx context.Context) (int, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodDelete, v.Resource, nil)
