@@ -19,11 +19,14 @@
 //     original through a feathered mask that is 1 inside the face oval and
 //     falls to 0 at the anchor ring, so pixels beyond the ring keep their
 //     exact input values. When the target mouth is more open than the
-//     source one, the revealed inner mouth is darkened toward a shade of the
-//     lip colour instead of showing stretched lips.
+//     source one, a mouth pass keeps the teeth with their lips and darkens
+//     the revealed gap instead of stretching the source mouth.
 //
 // Triangles that are degenerate, folded or facing away in the target are
-// skipped (their pixels keep the input), and triangles are drawn back to
-// front, so glasses, occlusions and strong head turns cannot tear the frame.
+// skipped (their pixels keep the input) and triangles are drawn back to
+// front, so odd landmarks (glasses, occlusions, turned heads) cannot tear
+// the frame; landmarks the warp cannot use at all (non-finite, collapsed,
+// a face oval folded over by a head turned past about 45 degrees) are
+// refused with ErrGeometry and the frame is left alone.
 // docs/RENDER.md has the details and the measured costs.
 package render

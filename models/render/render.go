@@ -16,24 +16,26 @@ import (
 
 // ErrGeometry is wrapped by the errors Render returns for landmarks it
 // cannot warp with (non-finite or far outside the frame, a collapsed face, a
-// target that moves points by more than half the face size). The frame is
+// target that moves points by more than half the face size, a face oval that
+// folds over in the image because the head is turned too far). The frame is
 // left untouched; the caller should pass the face through unedited.
 var ErrGeometry = errors.New("render: unusable face geometry")
 
 // Options tune one Render call. The zero value means the defaults, except
 // MouthFill, which is off unless set (DefaultOptions sets it).
 type Options struct {
-	// Ring is how far the anchor ring lies beyond the face oval, as a
-	// fraction of each oval point's distance from the oval's centre
-	// (default 0.35, range 0.05..2). Pixels beyond the ring are never
-	// written.
+	// Ring is how far the anchor ring lies beyond the face, as a fraction
+	// of the distance from the oval's centre to the farthest landmark
+	// (source or target) in each oval point's direction (default 0.35,
+	// range 0.05..2). Pixels beyond the ring are never written.
 	Ring float64
 	// Feather is the part of the band between the oval and the anchor ring
 	// over which the blend mask rises (smoothly) from 0 at the anchors to 1;
 	// inside the oval it is 1. Default 1 (the whole band), range 0.01..1.
 	Feather float64
-	// MouthFill darkens the inner mouth that a target opening the mouth
-	// more than the source reveals, instead of showing stretched lips.
+	// MouthFill redraws the inner mouth when the target opens it more than
+	// the source: teeth stay with their lip and the revealed gap is
+	// darkened, instead of stretching the source mouth.
 	MouthFill bool
 	// Workers is the number of goroutines, each writing its own band of
 	// rows; 0 means min(2, GOMAXPROCS).
@@ -86,7 +88,7 @@ type Stats struct {
 	// SourceMouthArea and TargetMouthArea are the areas (px²) of the
 	// inner-lip polygon before and after.
 	SourceMouthArea, TargetMouthArea float64
-	// MouthPixels is the number of pixels the mouth fill darkened.
+	// MouthPixels is the number of pixels the mouth pass redrew.
 	MouthPixels int
 }
 
@@ -123,8 +125,8 @@ type setup struct {
 
 // Render warps the face whose landmarks are src so that they move to dst,
 // writing into img in place. Only Stats.Region is touched, and within it
-// only pixels inside the anchor ring (or inside target triangles that stick
-// out of it, e.g. a nose seen from the side). src and dst need at least 468
+// only pixels inside the anchor ring (Anchors), which encloses every source
+// and target landmark. src and dst need at least 468
 // points (iris points are ignored) in frame pixels, as face.Face.Landmarks.
 // With dst equal to src the frame is left bit-identical.
 //
@@ -455,7 +457,7 @@ func angDist(a, b float64) float64 {
 
 // Anchors returns the anchor ring of the last Render call (frame
 // coordinates, as the landmarks): pixels outside this polygon were not
-// written. Nil before the first call.
+// written. Nil before the first call and after a call that failed.
 func (w *Warper) Anchors() [][2]float64 {
 	if !w.rendered {
 		return nil
