@@ -9,6 +9,8 @@ package manipulator
 
 import (
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
 )
 
@@ -88,8 +90,8 @@ func ParseMixture(s string) ([NumClasses]float32, error) {
 		}
 		w := float32(1)
 		if hasWeight {
-			var f float64
-			if _, err := fmt.Sscanf(strings.TrimSpace(weight), "%g", &f); err != nil || f < 0 || f != f || f > 1e6 {
+			f, err := strconv.ParseFloat(strings.TrimSpace(weight), 32)
+			if err != nil || f < 0 || math.IsNaN(f) || math.IsInf(f, 0) {
 				return m, fmt.Errorf("emotion %q: bad weight %q (want a number >= 0)", strings.TrimSpace(name), weight)
 			}
 			w = float32(f)

@@ -55,6 +55,8 @@ func TestParseMixture(t *testing.T) {
 		{"sad:0.5", map[manipulator.Emotion]float32{manipulator.Sad: 0.5}, false},
 		{"happy:-1", nil, true},
 		{"happy:x", nil, true},
+		{"happy:0.5x", nil, true},
+		{"happy:inf", nil, true},
 		{"grumpy:1", nil, true},
 		{"", nil, true},
 	}

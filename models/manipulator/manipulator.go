@@ -14,11 +14,14 @@ import (
 	"github.com/nedstream/nedstream/models/pack"
 )
 
-// Files names the three model files for OpenFiles; StyleEncoder may be "".
+// Files names the three model files for OpenFiles.
 type Files struct {
+	// StyleMapping is the style_mapping model (required).
 	StyleMapping string
+	// StyleEncoder is the style_encoder model ("" when there is none).
 	StyleEncoder string
-	Manipulator  string
+	// Manipulator is the manipulator model (required).
+	Manipulator string
 }
 
 // Manipulator runs a set of manipulator models (analytic or trained)
