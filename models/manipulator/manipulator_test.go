@@ -22,7 +22,7 @@ type frame = [blendshape.Count]float32
 var cpu = ort.Options{Provider: ort.CPU, Logger: slog.New(slog.DiscardHandler)}
 
 // build writes the analytic models into a temporary directory.
-func build(t *testing.T) manipulator.Files {
+func build(t testing.TB) manipulator.Files {
 	t.Helper()
 	testmodels.InitORT(t)
 	dir := t.TempDir()
