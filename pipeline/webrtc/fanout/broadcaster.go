@@ -113,6 +113,9 @@ func (b *Broadcaster) WriteVideo(s Sample) error {
 		return ErrClosed
 	}
 	it := item{pkts: b.video.packetize(s), video: true, key: key, now: time.Now()}
+	if len(it.pkts) == 0 {
+		return fmt.Errorf("fanout: the %s payloader made no packets of a %d-byte sample (not a valid frame?)", b.opts.Video, len(s.Data))
+	}
 	for _, v := range *b.viewers.Load() {
 		v.enqueue(it)
 	}

@@ -139,6 +139,29 @@ func TestParameterSetsPrepended(t *testing.T) {
 	}
 }
 
+// TestDataNotRetained: the caller may reuse the sample buffer (an unmapped
+// GstBuffer) once the write returns.
+func TestDataNotRetained(t *testing.T) {
+	for _, c := range []Codec{H264, VP8, VP9, AV1, Opus} {
+		s := newStream(c, 1200)
+		data := []byte{0, 0, 0, 1, 0x65, 0x88, 1, 2, 3, 4}
+		switch c {
+		case AV1:
+			data = []byte{0x0a, 0x03, 1, 2, 3}
+		case VP9:
+			data = []byte{0x84, 0x80, 1, 2, 3} // inter frame: pion parses VP9 headers
+		}
+		pkts := s.packetize(Sample{Data: data})
+		before := string(pkts[0].Payload)
+		for i := range data {
+			data[i] = 0xee
+		}
+		if string(pkts[0].Payload) != before {
+			t.Errorf("%s: packet payload aliases the sample buffer", c)
+		}
+	}
+}
+
 func TestTimestampsAndSequence(t *testing.T) {
 	cases := []struct {
 		name    string
