@@ -524,3 +524,54 @@ func TestWorkers(t *testing.T) {
 		}
 	}
 }
+
+// TestFeather: the mask only acts in the band between the oval and the
+// anchor ring: inside the oval a feathered and a hard render agree exactly,
+// in the band the feathered one changes the frame less.
+func TestFeather(t *testing.T) {
+	canon, b := models(t)
+	w := newWarper(t)
+	p := facePose(220, 320, 240, 0, 0)
+	src := posed(canon, p)
+	dst := target(t, b, src, p, map[string]float32{"jawOpen": 0.7})
+	orig := noise(640, 480, raster.RGBA, 9)
+	soft, hard := orig.Clone(), orig.Clone()
+	if _, err := w.Render(soft, src, dst, render.Options{Feather: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Render(hard, src, dst, render.Options{Feather: 0.01}); err != nil {
+		t.Fatal(err)
+	}
+	ovalIDs := w.Oval()
+	ovS, ovD := polygon(src, ovalIDs), polygon(dst, ovalIDs)
+	var inDiff int
+	var bandSoft, bandHard float64
+	for y := 0; y < orig.Height; y++ {
+		for x := 0; x < orig.Width; x++ {
+			px, py := float64(x)+0.5, float64(y)+0.5
+			i := y*orig.Stride + x*4
+			if inside(ovD, px, py) && distToPolygon(ovD, px, py) > 1 {
+				for c := 0; c < 4; c++ {
+					if soft.Pix[i+c] != hard.Pix[i+c] {
+						inDiff++
+					}
+				}
+				continue
+			}
+			if inside(ovS, px, py) {
+				continue
+			}
+			for c := 0; c < 3; c++ {
+				bandSoft += math.Abs(float64(soft.Pix[i+c]) - float64(orig.Pix[i+c]))
+				bandHard += math.Abs(float64(hard.Pix[i+c]) - float64(orig.Pix[i+c]))
+			}
+		}
+	}
+	t.Logf("inside the oval: %d bytes differ; band change feathered %.0f, hard %.0f", inDiff, bandSoft, bandHard)
+	if inDiff != 0 {
+		t.Errorf("feathering changed %d bytes inside the target oval", inDiff)
+	}
+	if !(bandSoft > 0 && bandSoft < 0.8*bandHard) {
+		t.Errorf("band change feathered %.0f, hard %.0f: want feathered clearly smaller", bandSoft, bandHard)
+	}
+}
