@@ -57,6 +57,11 @@ func TestFanout(t *testing.T) {
 				t.Fatal("no delta frames after the key frame")
 			}
 		}},
+		{"vp9", fanout.VP9, false, func(t *testing.T, u []int) {
+			if u[0] != rtpcheck.VP8Key {
+				t.Fatalf("first VP9 frame is not a key frame: %v", u[:min(len(u), 10)])
+			}
+		}},
 		{"h264-single-udp-port", fanout.H264, true, func(t *testing.T, u []int) {
 			if f := firstSlice(u); f != 5 {
 				t.Fatalf("first slice NAL type %d, want 5", f)
@@ -80,7 +85,7 @@ func TestFanout(t *testing.T) {
 			}
 			for i, v := range viewers {
 				err := v.WaitFor(ctx, func(u []int, video, audio int) bool {
-					return video > 20 && audio > 5 && slices.Contains(u, map[fanout.Codec]int{fanout.H264: 1, fanout.VP8: rtpcheck.VP8Delta}[tc.codec])
+					return video > 20 && audio > 5 && slices.Contains(u, map[fanout.Codec]int{fanout.H264: 1, fanout.VP8: rtpcheck.VP8Delta, fanout.VP9: rtpcheck.VP8Delta}[tc.codec])
 				})
 				if err != nil {
 					t.Fatalf("viewer %d: %v", i, err)

@@ -5,7 +5,7 @@ package rtpcheck
 
 import "github.com/pion/rtp/codecs"
 
-// VP8 frame kinds reported by Units.
+// VP8/VP9 frame kinds reported by Units.
 const (
 	VP8Delta = 0
 	VP8Key   = 1
@@ -13,7 +13,7 @@ const (
 
 // Units returns what starts in one RTP payload: the NAL unit types for
 // H.264 (aggregated and first fragments included), or VP8Key/VP8Delta for
-// the first packet of a VP8 frame. Other codecs and continuation packets
+// the first packet of a VP8 or VP9 frame. Other codecs and continuation packets
 // give nothing.
 func Units(mime string, payload []byte) []int {
 	switch mime {
@@ -28,6 +28,15 @@ func Units(mime string, payload []byte) []int {
 			return []int{VP8Key}
 		}
 		return []int{VP8Delta}
+	case "video/VP9":
+		var p codecs.VP9Packet
+		if _, err := p.Unmarshal(payload); err != nil || !p.B {
+			return nil
+		}
+		if p.P {
+			return []int{VP8Delta}
+		}
+		return []int{VP8Key}
 	}
 	return nil
 }

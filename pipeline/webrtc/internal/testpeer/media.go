@@ -61,6 +61,28 @@ func VP8Frame(key bool, size int) []byte {
 	return f
 }
 
+// VP9Frame builds a profile 0 VP9 frame of about size bytes: a key frame
+// with a parseable uncompressed header (sync code, colour config, 1280x720)
+// or an inter frame.
+func VP9Frame(key bool, size int) []byte {
+	f := make([]byte, size)
+	if key {
+		// frame_marker=2, profile 0, show_existing=0, frame_type=0, show_frame=1, error_res=0
+		// sync code, then 4 colour bits (0), width-1 = 1279 and height-1 = 719
+		// as 16-bit fields shifted by those 4 bits, render_and_frame_size_different = 0
+		copy(f, []byte{0x82, 0x49, 0x83, 0x42, 0x00, 0x4f, 0xf0, 0x2c, 0xf0})
+		for i := 12; i < size; i++ {
+			f[i] = byte(i)
+		}
+		return f
+	}
+	f[0] = 0x86 // inter frame, show_frame
+	for i := 1; i < size; i++ {
+		f[i] = byte(i)
+	}
+	return f
+}
+
 // Feeder writes a synthetic stream into a Broadcaster at a fixed rate,
 // with a keyframe every GOP frames or right after a keyframe request (the
 // force-key-unit an encoder would honour).
@@ -92,6 +114,8 @@ func (f *Feeder) Run(ctx context.Context) {
 		switch f.Codec {
 		case fanout.VP8:
 			data = VP8Frame(key, f.sizeFor(key))
+		case fanout.VP9:
+			data = VP9Frame(key, f.sizeFor(key))
 		default:
 			data = H264AU(key, f.sizeFor(key), byte(i))
 		}
