@@ -31,7 +31,9 @@ type Options struct {
 	Ring float64
 	// Feather is the part of the band between the oval and the anchor ring
 	// over which the blend mask rises (smoothly) from 0 at the anchors to 1;
-	// inside the oval it is 1. Default 1 (the whole band), range 0.01..1.
+	// inside the oval it is 1. Default 0.5 (the outer half of the band),
+	// range 0.01..1. Wider feathering shows the original behind large
+	// motions as a ghost (a moved chin over the collar at 1).
 	Feather float64
 	// MouthFill redraws the inner mouth when the target opens it more than
 	// the source: teeth stay with their lip and the revealed gap is
@@ -43,7 +45,7 @@ type Options struct {
 }
 
 // DefaultOptions are the settings the element uses.
-var DefaultOptions = Options{Ring: 0.35, Feather: 1, MouthFill: true}
+var DefaultOptions = Options{Ring: 0.35, Feather: 0.5, MouthFill: true}
 
 func (o Options) resolve() (Options, error) {
 	if o.Ring == 0 {
