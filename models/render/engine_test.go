@@ -77,6 +77,7 @@ func TestAstronaut(t *testing.T) {
 		{"jawOpen+0.4", map[string]float32{"jawOpen": 0.4}},
 		{"jawOpen+0.8", map[string]float32{"jawOpen": 0.8}},
 		{"frown", map[string]float32{"mouthSmileLeft": -0.6, "mouthSmileRight": -0.6, "mouthFrownLeft": 0.8, "mouthFrownRight": 0.8, "browDownLeft": 0.8, "browDownRight": 0.8}},
+		{"blink", map[string]float32{"eyeBlinkLeft": 1, "eyeBlinkRight": 1}},
 		{"surprise", map[string]float32{"jawOpen": 0.3, "browInnerUp": 0.8, "browOuterUpLeft": 0.8, "browOuterUpRight": 0.8, "eyeWideLeft": 0.5, "eyeWideRight": 0.5}},
 	}
 	savePNG(t, "astronaut_source.png", im)
