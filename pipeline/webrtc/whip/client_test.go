@@ -18,8 +18,12 @@ import (
 
 // ingestAt serves a fresh ingest server on addr ("127.0.0.1:0" for any port).
 func ingestAt(t *testing.T, addr, token string) (*ingest.Server, string, func()) {
+	return ingestWith(t, addr, ingest.Options{Token: token, ICE: testpeer.Loopback()})
+}
+
+func ingestWith(t *testing.T, addr string, o ingest.Options) (*ingest.Server, string, func()) {
 	t.Helper()
-	in, err := ingest.New(ingest.Options{Token: token, ICE: testpeer.Loopback()})
+	in, err := ingest.New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,6 +173,60 @@ func TestReconnect(t *testing.T) {
 	if ev.count(EventConnected) < 2 || ev.count(EventDisconnected) < 1 || ev.count(EventError) < 1 {
 		t.Fatalf("events %+v", ev.ev)
 	}
+	stop()
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+}
+
+// TestReconnectAfterICEFailure: the ingest server vanishes without a DTLS
+// close (its UDP socket just stops); the client sees ICE fail after the
+// consent timeout and publishes to the server that replaces it.
+func TestReconnectAfterICEFailure(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ice := testpeer.Loopback()
+	ice.UDPMuxAddr = "127.0.0.1:0"
+	in, addr, stopIngest := ingestWith(t, "127.0.0.1:0", ingest.Options{ICE: ice})
+	var ev events
+	c, err := New(Options{URL: "http://" + addr + "/whip", Broadcaster: publisher(t, ctx), ICE: testpeer.Loopback(),
+		MinBackoff: 100 * time.Millisecond, MaxBackoff: 400 * time.Millisecond, OnEvent: ev.add,
+		ConnectTimeout: 3 * time.Second}) // a retry may reach the vanished server before it is replaced
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	done := make(chan error, 1)
+	go func() { done <- c.Run(runCtx) }()
+	waitIngest(t, ctx, in, "first publication", func(s ingest.Stats) bool { return s.VideoPackets > 30 })
+	start := time.Now()
+	if err := in.Vanish(); err != nil {
+		t.Fatal(err)
+	}
+	for ev.count(EventDisconnected) == 0 {
+		if time.Since(start) > 10*time.Second {
+			t.Fatal("the client did not notice the vanished server")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	ev.mu.Lock()
+	var why error
+	for _, e := range ev.ev {
+		if e.Type == EventDisconnected {
+			why = e.Err
+		}
+	}
+	ev.mu.Unlock()
+	if why == nil || !strings.Contains(why.Error(), "ICE failed") {
+		t.Fatalf("disconnect reason %v, want ICE failed", why)
+	}
+	t.Logf("ICE failure noticed after %v", time.Since(start).Round(10*time.Millisecond))
+	stopIngest()
+	in2, _, _ := ingestAt(t, addr, "")
+	waitIngest(t, ctx, in2, "publication to the replacement", func(s ingest.Stats) bool {
+		return s.VideoPackets > 30 && firstSlice(s.Units) == 5
+	})
 	stop()
 	if err := <-done; err != nil {
 		t.Fatalf("Run: %v", err)

@@ -117,6 +117,11 @@ func (s *Server) Close() error {
 	return errors.Join(errs...)
 }
 
+// Vanish drops off the network without closing anything: with
+// ICE.UDPMuxAddr set, the shared UDP socket closes, so publishers see only
+// ICE consent fail (a crashed server). Close still has to be called.
+func (s *Server) Vanish() error { return s.api.Close() }
+
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
