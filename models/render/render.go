@@ -111,9 +111,10 @@ type region struct{ x0, y0, x1, y1, bw, bh int }
 
 // setup is one triangle ready to draw: the affine maps from a target pixel
 // to the source point (in buffer coordinates) and, for ring triangles, to
-// the mask parameter.
+// the mask parameter (already divided by the feather).
 type setup struct {
 	l                      [3][3]float64 // barycentric λk = l[k][0]x + l[k][1]y + l[k][2]
+	inv                    [3]float64    // 1 / l[k][0] (0 where l[k][0] is 0)
 	ax, bx, cx, ay, by, cy float64
 	ta, tb, tc             float64
 	axp, ayp               int64 // ax, ay in 16.16 fixed point
@@ -268,7 +269,7 @@ func (w *Warper) Render(img raster.Image, src, dst []face.Point3, opts Options) 
 
 	w.setups = w.setups[:0]
 	for i, t := range w.tris {
-		s, res := w.setup(i, t, rg)
+		s, res := w.setup(i, t, rg, o.Feather)
 		switch res {
 		case culled:
 			st.Culled++
@@ -305,7 +306,7 @@ func (w *Warper) Render(img raster.Image, src, dst []face.Point3, opts Options) 
 
 	workers := max(1, min(o.Workers, rg.bh/16))
 	if workers == 1 {
-		st.Pixels = w.draw(img, rg, rg.y0, rg.y1, o.Feather)
+		st.Pixels = w.draw(img, rg, rg.y0, rg.y1)
 	} else {
 		// Bands of equal estimated work (the mouth and jaw rows are busier).
 		counts := make([]int, workers)
@@ -325,7 +326,7 @@ func (w *Warper) Render(img raster.Image, src, dst []face.Point3, opts Options) 
 			wg.Add(1)
 			go func(b0, b1 int) {
 				defer wg.Done()
-				counts[k] = w.draw(img, rg, b0, b1, o.Feather)
+				counts[k] = w.draw(img, rg, b0, b1)
 			}(b0, b1)
 			b0 = b1
 		}
@@ -350,7 +351,7 @@ const (
 )
 
 // setup prepares triangle i, or reports it culled or still.
-func (w *Warper) setup(i int, t [3]int, rg region) (setup, int) {
+func (w *Warper) setup(i int, t [3]int, rg region, feather float64) (setup, int) {
 	var s setup
 	p0, p1, p2 := w.pd[t[0]], w.pd[t[1]], w.pd[t[2]]
 	q0, q1, q2 := w.ps[t[0]], w.ps[t[1]], w.ps[t[2]]
@@ -380,6 +381,9 @@ func (w *Warper) setup(i int, t [3]int, rg region) (setup, int) {
 	for k := 0; k < 3; k++ {
 		u, v := p[(k+1)%3], p[(k+2)%3]
 		s.l[k] = [3]float64{(u.y - v.y) / a, (v.x - u.x) / a, (u.x*v.y - u.y*v.x) / a}
+		if s.l[k][0] != 0 {
+			s.inv[k] = 1 / s.l[k][0]
+		}
 	}
 	for k := 0; k < 3; k++ {
 		s.ax += s.l[k][0] * q[k].x
@@ -410,9 +414,9 @@ func (w *Warper) setup(i int, t [3]int, rg region) (setup, int) {
 		s.z = math.Inf(1)
 		for k := 0; k < 3; k++ {
 			if t[k] < NumVertices {
-				s.ta += s.l[k][0]
-				s.tb += s.l[k][1]
-				s.tc += s.l[k][2]
+				s.ta += s.l[k][0] / feather
+				s.tb += s.l[k][1] / feather
+				s.tc += s.l[k][2] / feather
 			}
 		}
 	} else {
@@ -515,7 +519,7 @@ func (w *Warper) rowLists(rg region) []float64 {
 
 // draw rasterises the rows [b0, b1) and returns the number of pixels
 // written.
-func (w *Warper) draw(img raster.Image, rg region, b0, b1 int, feather float64) int {
+func (w *Warper) draw(img raster.Image, rg region, b0, b1 int) int {
 	buf := w.buf
 	bs := rg.bw * 4
 	maxX, maxY := float64(rg.bw-1), float64(rg.bh-1)
@@ -533,9 +537,13 @@ func (w *Warper) draw(img raster.Image, rg region, b0, b1 int, feather float64) 
 				c := s.l[k][1]*fy + s.l[k][2] + lambdaEps
 				switch {
 				case a > 0:
-					xl = math.Max(xl, -c/a)
+					if v := -c * s.inv[k]; v > xl {
+						xl = v
+					}
 				case a < 0:
-					xr = math.Min(xr, -c/a)
+					if v := -c * s.inv[k]; v < xr {
+						xr = v
+					}
 				case c < 0:
 					empty = true
 				}
@@ -553,11 +561,11 @@ func (w *Warper) draw(img raster.Image, rg region, b0, b1 int, feather float64) 
 			if s.inside {
 				// Fast path: the source triangle lies inside the copy with
 				// room for the bilinear taps; 16.16 fixed-point steps.
-				px, py := int64(math.Round(sx*65536)), int64(math.Round(sy*65536))
+				px, py := int64(sx*65536+0.5), int64(sy*65536+0.5) // sx, sy > 0 here
 				for x := xs; x <= xe; x, px, py, t = x+1, px+s.axp, py+s.ayp, t+s.ta {
 					m := uint64(256)
 					if s.ring {
-						tt := t / feather
+						tt := t
 						if tt <= 0 {
 							continue
 						}
@@ -588,7 +596,7 @@ func (w *Warper) draw(img raster.Image, rg region, b0, b1 int, feather float64) 
 			for x := xs; x <= xe; x, sx, sy, t = x+1, sx+s.ax, sy+s.ay, t+s.ta {
 				m := 256
 				if s.ring {
-					tt := t / feather
+					tt := t
 					if tt <= 0 {
 						continue
 					}
