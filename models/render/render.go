@@ -129,9 +129,9 @@ type setup struct {
 // Render warps the face whose landmarks are src so that they move to dst,
 // writing into img in place. Only Stats.Region is touched, and within it
 // only pixels inside the anchor ring (Anchors), which encloses every source
-// and target landmark. src and dst need at least 468
-// points (iris points are ignored) in frame pixels, as face.Face.Landmarks.
-// With dst equal to src the frame is left bit-identical.
+// and target landmark. src and dst need at least 468 points (iris points
+// are ignored) in frame pixels, as face.Face.Landmarks. With dst equal to
+// src the frame is left bit-identical.
 //
 // Errors wrapping ErrGeometry leave the frame untouched. A face entirely
 // outside the frame returns an empty Region and no error.
