@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nedstream/nedstream/models/manipulator"
 	"github.com/nedstream/nedstream/models/pack"
 )
 
@@ -31,7 +32,7 @@ func shared(t *testing.T) string {
 func buildPack(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	if _, err := pack.Build(pack.BuildOptions{From: filepath.Join(shared(t), "models", "upstream"), Out: dir}); err != nil {
+	if _, err := pack.Build(pack.BuildOptions{From: filepath.Join(shared(t), "models", "upstream"), Out: dir, Parts: manipulator.PackParts()}); err != nil {
 		t.Fatal(err)
 	}
 	return dir

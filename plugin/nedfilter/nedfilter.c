@@ -87,6 +87,28 @@ ned_overlay_mode_get_type (void)
 }
 
 GType
+ned_emotion_get_type (void)
+{
+  static gsize id = 0;
+  /* The manipulator's class order (models/manipulator.Classes). */
+  static const GEnumValue values[] = {
+    {0, "Neutral", "neutral"},
+    {1, "Angry", "angry"},
+    {2, "Contempt", "contempt"},
+    {3, "Disgusted", "disgusted"},
+    {4, "Fear", "fear"},
+    {5, "Happy", "happy"},
+    {6, "Sad", "sad"},
+    {7, "Surprised", "surprised"},
+    {0, NULL, NULL}
+  };
+  if (g_once_init_enter (&id))
+    g_once_init_leave (&id, g_enum_register_static ("GstNedFilterEmotion",
+            values));
+  return id;
+}
+
+GType
 ned_provider_get_type (void)
 {
   static gsize id = 0;

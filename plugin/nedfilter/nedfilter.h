@@ -42,6 +42,7 @@ void ned_set_blendshape_name (int i, const char *name);
 
 GType ned_overlay_mode_get_type (void);
 GType ned_provider_get_type (void);
+GType ned_emotion_get_type (void);
 GType ned_model_error_get_type (void);
 
 void ned_class_setup (GstVideoFilterClass * klass);

@@ -21,7 +21,8 @@ func TestMain(m *testing.M) { os.Exit(gsttest.Main(m)) }
 var wantProperties = []string{
 	"model-pack", "provider", "device-id", "trt-cache-dir", "fp16",
 	"detect-interval", "max-faces", "min-face-confidence", "smoothing",
-	"overlay", "analysis-only", "stats-interval", "on-model-error", "onnxruntime-lib", "iris-every-frame",
+	"overlay", "analysis-only", "stats-interval", "on-model-error", "emotion", "intensity", "transition",
+	"onnxruntime-lib", "iris-every-frame",
 }
 
 func TestInspectListsEveryProperty(t *testing.T) {

@@ -5,6 +5,7 @@ import "C"
 
 import (
 	"fmt"
+	"github.com/nedstream/nedstream/models/manipulator"
 	"github.com/nedstream/nedstream/models/ort"
 	"math"
 	"time"
@@ -31,6 +32,7 @@ func (e enumValue) SetGoValue(v *gobject.Value) { v.SetEnum(e.v) }
 func overlayType() C.GType    { return C.ned_overlay_mode_get_type() }
 func providerType() C.GType   { return C.ned_provider_get_type() }
 func modelErrorType() C.GType { return C.ned_model_error_get_type() }
+func emotionType() C.GType    { return C.ned_emotion_get_type() }
 
 // property is one element property: its spec, and how it reads and writes
 // Settings. set returns a non-empty note when it had to clamp or reject the value.
@@ -183,7 +185,7 @@ var properties = []property{
 		spec: func() *gobject.ParamSpec {
 			return gobject.ParamSpecBoolean("analysis-only", "Analysis only",
 				"Only analyse (metadata and messages) and never edit the picture, apart from the overlay; "+
-					"false enables the expression rendering stage once the model pack provides one",
+					"false edits every face toward the emotion (needs a pack with the expression basis and manipulator)",
 				DefaultSettings().AnalysisOnly, mutable)
 		},
 		get: func(s *Settings) any { return s.AnalysisOnly },
@@ -218,6 +220,51 @@ var properties = []property{
 			}
 			s.OnModelError = ModelErrorPolicy(i)
 			return ""
+		},
+	},
+	{
+		spec: func() *gobject.ParamSpec {
+			return gobject.ParamSpecEnum("emotion", "Emotion",
+				"The emotion every face is moved toward (unless analysis-only); changes fade in over transition",
+				gobject.Type(emotionType()), int32(DefaultSettings().Emotion), mutable)
+		},
+		get: func(s *Settings) any { return enumValue{emotionType, int32(s.Emotion)} },
+		set: func(s *Settings, v any) string {
+			i, _ := v.(int32)
+			if i < 0 || i >= manipulator.NumClasses {
+				return fmt.Sprintf("emotion %d is out of range; keeping %s", i, s.Emotion)
+			}
+			s.Emotion = manipulator.Emotion(i)
+			return ""
+		},
+	},
+	{
+		spec: func() *gobject.ParamSpec {
+			return gobject.ParamSpecDouble("intensity", "Intensity",
+				"How far faces are moved toward the emotion: 0 leaves them as they are, 1 is the full expression; "+
+					"changes fade in over transition",
+				0, 1, DefaultSettings().Intensity, mutable)
+		},
+		get: func(s *Settings) any { return s.Intensity },
+		set: func(s *Settings, v any) string {
+			var clamped bool
+			s.Intensity, clamped = clampFloat(asFloat(v), 0, 1)
+			return clampNote(clamped, "intensity", s.Intensity)
+		},
+	},
+	{
+		spec: func() *gobject.ParamSpec {
+			return gobject.ParamSpecUint("transition", "Transition",
+				"Milliseconds over which a change of emotion or intensity (and a newly found face) fades in (0: at once)",
+				0, maxTransitionMs, uint(DefaultSettings().Transition/time.Millisecond), mutable)
+		},
+		get: func(s *Settings) any { return uint32(s.Transition / time.Millisecond) },
+		set: func(s *Settings, v any) string {
+			ms, _ := v.(uint32)
+			clamped := ms > maxTransitionMs
+			ms = min(ms, maxTransitionMs)
+			s.Transition = time.Duration(ms) * time.Millisecond
+			return clampNote(clamped, "transition", ms)
 		},
 	},
 	{

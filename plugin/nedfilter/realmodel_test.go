@@ -102,21 +102,28 @@ func TestRealModelsTalkingFace(t *testing.T) {
 	t.Logf("%d frames with faces; first: %+v; stats: %+v", len(res.Faces), res.Faces[0].Faces[0].Box, res.Stats[0])
 }
 
-// TestRealModelsOverlay checks that, with faces present, overlay=none leaves
-// the frames bit-identical and overlay=box changes them.
+// TestRealModelsOverlay checks that, with faces present, analysis-only with
+// overlay=none leaves the frames bit-identical, as does editing at
+// intensity 0, and that overlay=box and editing change them.
 func TestRealModelsOverlay(t *testing.T) {
 	pack := gsttest.Pack(t)
 	clip := filepath.Join(gsttest.Media(t), "talking_face.mp4")
 	src := gsttest.Video(clip, "BGRx") + " ! identity eos-after=8"
 	want, _ := rawOut(t, src, "")
-	got, out := rawOut(t, src, "nedfilter model-pack="+pack)
+	got, out := rawOut(t, src, "nedfilter analysis-only=true model-pack="+pack)
 	if !strings.Contains(out.Combined(), nedfilter.FacesMessageName) {
 		t.Fatalf("no faces found:\n%s", out.Combined())
 	}
 	if !bytes.Equal(got, want) {
-		t.Errorf("overlay=none changed frames with faces (%d vs %d bytes)", len(got), len(want))
+		t.Errorf("analysis-only with overlay=none changed frames with faces (%d vs %d bytes)", len(got), len(want))
 	}
-	drawn, _ := rawOut(t, src, "nedfilter overlay=box model-pack="+pack)
+	if still, _ := rawOut(t, src, "nedfilter intensity=0 model-pack="+pack); !bytes.Equal(still, want) {
+		t.Errorf("editing at intensity 0 changed frames with faces")
+	}
+	if edited, _ := rawOut(t, src, "nedfilter emotion=sad intensity=1 transition=0 model-pack="+pack); len(edited) != len(want) || bytes.Equal(edited, want) {
+		t.Errorf("emotion=sad intensity=1 left the frames unchanged")
+	}
+	drawn, _ := rawOut(t, src, "nedfilter analysis-only=true overlay=box model-pack="+pack)
 	if len(drawn) != len(want) || bytes.Equal(drawn, want) {
 		t.Errorf("overlay=box: %d bytes, identical=%v; want the same size, changed", len(drawn), bytes.Equal(drawn, want))
 	}

@@ -1,6 +1,8 @@
 package nedfilter
 
 import (
+	"github.com/nedstream/nedstream/models/edit"
+	"github.com/nedstream/nedstream/models/manipulator"
 	"os"
 	"time"
 
@@ -28,6 +30,7 @@ const (
 	minMaxFaces, maxMaxFaces             = 1, 16
 	maxDeviceID                          = 64
 	maxStatsIntervalMs                   = 3_600_000
+	maxTransitionMs                      = 60_000
 )
 
 // providers lists the provider enum in its GEnum order.
@@ -53,8 +56,12 @@ type Settings struct {
 	Overlay           overlay.Mode
 	AnalysisOnly      bool
 	IrisEveryFrame    bool
-	StatsInterval     time.Duration
-	OnModelError      ModelErrorPolicy
+	// Editing settings (used when AnalysisOnly is false).
+	Emotion       manipulator.Emotion
+	Intensity     float64
+	Transition    time.Duration
+	StatsInterval time.Duration
+	OnModelError  ModelErrorPolicy
 }
 
 // DefaultSettings returns the property defaults; model-pack comes from
@@ -70,8 +77,19 @@ func DefaultSettings() Settings {
 		MinFaceConfidence: float64(cfg.MinFaceConfidence),
 		Smoothing:         cfg.Smoothing,
 		Overlay:           overlay.None,
-		AnalysisOnly:      true,
+		AnalysisOnly:      false,
+		Emotion:           manipulator.Neutral,
+		Intensity:         0.7,
+		Transition:        300 * time.Millisecond,
 		OnModelError:      ModelErrorWarning,
+	}
+}
+
+// editSettings maps the editing settings to the editor's.
+func (s Settings) editSettings() edit.Settings {
+	return edit.Settings{
+		Target:     edit.Target{Mix: manipulator.OneHot(s.Emotion), Intensity: float32(s.Intensity)},
+		Transition: s.Transition,
 	}
 }
 

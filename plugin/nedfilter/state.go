@@ -5,6 +5,7 @@ import "C"
 
 import (
 	"fmt"
+	"github.com/nedstream/nedstream/models/edit"
 	"log/slog"
 	"os"
 	"sort"
@@ -18,7 +19,11 @@ import (
 
 // state is the runtime state of one running element (see Filter).
 type state struct {
-	engine    *face.Engine
+	engine *face.Engine
+	// editor is the expression-editing stage; nil when the pack cannot
+	// edit (then the element analyses only, having said why once).
+	editor    *edit.Editor
+	lastPTS   C.GstClockTime
 	triangles [][3]int
 	applied   face.Config // the config the engine runs with
 	// loaded is the load key of the last load attempt (successful or not);
@@ -48,6 +53,10 @@ func (st *state) reset() {
 }
 
 func (st *state) closeEngine() {
+	if st.editor != nil {
+		_ = st.editor.Close()
+		st.editor = nil
+	}
 	if st.engine != nil {
 		_ = st.engine.Close()
 		st.engine = nil
@@ -60,6 +69,10 @@ func (st *state) forgetTracks() {
 	if st.engine != nil {
 		st.engine.Reset()
 	}
+	if st.editor != nil {
+		st.editor.Reset()
+	}
+	st.lastPTS = C.GST_CLOCK_TIME_NONE
 	clear(st.firstSeen)
 }
 
@@ -78,20 +91,22 @@ func openEngine(s Settings, logger *slog.Logger) (*face.Engine, error) {
 	if err := ort.Init(s.OnnxRuntimeLib); err != nil {
 		return nil, fmt.Errorf("onnxruntime: %w", err)
 	}
-	eng, err := face.New(face.Options{
-		PackDir: s.ModelPack,
-		Session: ort.Options{
-			Provider:    s.Provider,
-			DeviceID:    s.DeviceID,
-			TRTCacheDir: s.TRTCacheDir,
-			FP16:        s.FP16,
-			Logger:      logger,
-		},
-	}, s.engineConfig())
+	eng, err := face.New(face.Options{PackDir: s.ModelPack, Session: sessionOptions(s, logger)}, s.engineConfig())
 	if err != nil {
 		return nil, fmt.Errorf("face engine: %w", err)
 	}
 	return eng, nil
+}
+
+// sessionOptions are the onnxruntime options the settings ask for.
+func sessionOptions(s Settings, logger *slog.Logger) ort.Options {
+	return ort.Options{
+		Provider:    s.Provider,
+		DeviceID:    s.DeviceID,
+		TRTCacheDir: s.TRTCacheDir,
+		FP16:        s.FP16,
+		Logger:      logger,
+	}
 }
 
 // describeProviders formats the engine's providers as "role=provider, ...".
@@ -131,6 +146,14 @@ func (f *Filter) load(s Settings) bool {
 	}
 	st.engine = eng
 	st.triangles = eng.Triangles()
+	if ed, err := edit.Open(eng.Pack(), eng.Canonical(), sessionOptions(s, f.logger())); err != nil {
+		f.warnf("expression editing unavailable, analysing only: %v", err)
+		f.postWarning("Expression editing is unavailable; faces are analysed but not edited", err.Error())
+	} else {
+		st.editor = ed
+		info := ed.Info()
+		f.infof("expression editing ready: %s manipulator (T=%d, S=%d)", map[bool]string{true: "trained", false: "analytic"}[info.Trained], info.T, info.S)
+	}
 	st.applied = s.engineConfig()
 	st.forgetTracks()
 	C.ned_set_passthrough(f.element(), C.FALSE)

@@ -98,8 +98,22 @@ func (f *Filter) transformFrame(frame *C.GstVideoFrame) C.GstFlowReturn {
 		}
 	}
 
+	writable := frame._map[0].flags&C.GST_MAP_WRITE != 0
+	if analysed && st.editor != nil && !s.AnalysisOnly && writable {
+		// Stream time since the previous frame advances the transitions.
+		pts := frame.buffer.pts
+		dt := time.Second / 30
+		if pts != C.GST_CLOCK_TIME_NONE && st.lastPTS != C.GST_CLOCK_TIME_NONE && pts > st.lastPTS {
+			dt = time.Duration(pts - st.lastPTS)
+		}
+		st.lastPTS = pts
+		_, err := st.editor.Apply(img, res.Faces, s.editSettings(), dt)
+		if err != nil {
+			f.processError(err)
+		}
+	}
+
 	if analysed && len(res.Faces) > 0 {
-		writable := frame._map[0].flags&C.GST_MAP_WRITE != 0
 		if s.Overlay != overlay.None && writable {
 			overlay.Draw(img, res.Faces, s.Overlay, st.triangles)
 		}

@@ -83,7 +83,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if o.ModelPack == "" {
 		return usageError{"analyze needs --pack (or NEDSTREAM_MODEL_PACK); build one with `nedpack build`"}
 	}
-	o.Properties = append([]string{"overlay=" + overlayMode, "on-model-error=error"}, props...)
+	o.Properties = append([]string{"overlay=" + overlayMode, "analysis-only=true", "on-model-error=error"}, props...)
 	res, err := analysis.Run(ctx, o)
 	if res == nil {
 		return err

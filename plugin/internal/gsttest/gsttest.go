@@ -29,6 +29,7 @@ import (
 
 	"github.com/go-gst/go-gst/pkg/gst"
 
+	"github.com/nedstream/nedstream/models/manipulator"
 	"github.com/nedstream/nedstream/models/pack"
 	"github.com/nedstream/nedstream/plugin/elements"
 	"github.com/nedstream/nedstream/plugin/nedfilter"
@@ -355,7 +356,7 @@ func Pack(t testing.TB) string {
 			return
 		}
 		packDir = filepath.Join(base, "pack")
-		if _, err := pack.Build(pack.BuildOptions{From: up, Out: packDir}); err != nil {
+		if _, err := pack.Build(pack.BuildOptions{From: up, Out: packDir, Parts: manipulator.PackParts()}); err != nil {
 			packErr = fmt.Errorf("build model pack: %w", err)
 		}
 	})
