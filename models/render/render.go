@@ -517,6 +517,57 @@ func (w *Warper) rowLists(rg region) []float64 {
 	return w.work
 }
 
+// spanFace draws target pixels xs..xe of one row of a face triangle (mask
+// 1) on the fast path: the source point (px, py) in 16.16 fixed point,
+// stepping by (dx, dy); every bilinear tap is inside buf.
+func spanFace(buf, pix []byte, bs, row, xs, xe int, px, py, dx, dy int64) int {
+	for x := xs; x <= xe; x, px, py = x+1, px+dx, py+dy {
+		j := int(py>>16)*bs + int(px>>16)*4
+		q := buf[j : j+bs+8 : j+bs+8]
+		wx, wy := uint64(px>>8)&255, uint64(py>>8)&255
+		vx, vy := 256-wx, 256-wy
+		top := (spread(q[0:4])*vx + spread(q[4:8])*wx + lanes128) >> 8 & laneMask
+		bot := (spread(q[bs:bs+4])*vx + spread(q[bs+4:bs+8])*wx + lanes128) >> 8 & laneMask
+		v := (top*vy + bot*wy + lanes128) >> 8 & laneMask
+		d := row + x*4
+		binary.LittleEndian.PutUint32(pix[d:d+4:d+4], pack(v))
+	}
+	return max(0, xe-xs+1)
+}
+
+// spanRing is spanFace for a ring triangle: the result is blended with the
+// original (buf at orow + x*4) by the mask smoothstep(t), t stepping by dt.
+func spanRing(buf, pix []byte, bs, row, orow, xs, xe int, px, py, dx, dy int64, t, dt float64) int {
+	n := 0
+	for x := xs; x <= xe; x, px, py, t = x+1, px+dx, py+dy, t+dt {
+		if t <= 0 {
+			continue
+		}
+		m := uint64(256)
+		if t < 1 {
+			m = uint64(t*t*(3-2*t)*256 + 0.5)
+			if m == 0 {
+				continue
+			}
+		}
+		j := int(py>>16)*bs + int(px>>16)*4
+		q := buf[j : j+bs+8 : j+bs+8]
+		wx, wy := uint64(px>>8)&255, uint64(py>>8)&255
+		vx, vy := 256-wx, 256-wy
+		top := (spread(q[0:4])*vx + spread(q[4:8])*wx + lanes128) >> 8 & laneMask
+		bot := (spread(q[bs:bs+4])*vx + spread(q[bs+4:bs+8])*wx + lanes128) >> 8 & laneMask
+		v := (top*vy + bot*wy + lanes128) >> 8 & laneMask
+		if m < 256 {
+			o := orow + x*4
+			v = (spread(buf[o:o+4:o+4])*(256-m) + v*m + lanes128) >> 8 & laneMask
+		}
+		d := row + x*4
+		binary.LittleEndian.PutUint32(pix[d:d+4:d+4], pack(v))
+		n++
+	}
+	return n
+}
+
 // draw rasterises the rows [b0, b1) and returns the number of pixels
 // written.
 func (w *Warper) draw(img raster.Image, rg region, b0, b1 int) int {
@@ -551,7 +602,11 @@ func (w *Warper) draw(img raster.Image, rg region, b0, b1 int) int {
 			if empty || !(xl <= xr) {
 				continue
 			}
-			xs, xe := int(math.Ceil(xl)), int(math.Floor(xr))
+			// 0 <= rg.x0 <= xl <= xr: truncation is floor.
+			xs, xe := int(xl), int(xr)
+			if float64(xs) < xl {
+				xs++
+			}
 			fx := float64(xs)
 			sx := s.ax*fx + s.bx*fy + s.cx
 			sy := s.ay*fx + s.by*fy + s.cy
@@ -562,34 +617,10 @@ func (w *Warper) draw(img raster.Image, rg region, b0, b1 int) int {
 				// Fast path: the source triangle lies inside the copy with
 				// room for the bilinear taps; 16.16 fixed-point steps.
 				px, py := int64(sx*65536+0.5), int64(sy*65536+0.5) // sx, sy > 0 here
-				for x := xs; x <= xe; x, px, py, t = x+1, px+s.axp, py+s.ayp, t+s.ta {
-					m := uint64(256)
-					if s.ring {
-						tt := t
-						if tt <= 0 {
-							continue
-						}
-						if tt < 1 {
-							m = uint64(tt*tt*(3-2*tt)*256 + 0.5)
-							if m == 0 {
-								continue
-							}
-						}
-					}
-					j := int(py>>16)*bs + int(px>>16)*4
-					q := buf[j : j+bs+8 : j+bs+8]
-					wx, wy := uint64(px>>8)&255, uint64(py>>8)&255
-					vx, vy := 256-wx, 256-wy
-					top := (spread(q[0:4])*vx + spread(q[4:8])*wx + lanes128) >> 8 & laneMask
-					bot := (spread(q[bs:bs+4])*vx + spread(q[bs+4:bs+8])*wx + lanes128) >> 8 & laneMask
-					v := (top*vy + bot*wy + lanes128) >> 8 & laneMask
-					if m < 256 {
-						o := orow + x*4
-						v = (spread(buf[o:o+4:o+4])*(256-m) + v*m + lanes128) >> 8 & laneMask
-					}
-					d := row + x*4
-					binary.LittleEndian.PutUint32(pix[d:d+4:d+4], pack(v))
-					written++
+				if s.ring {
+					written += spanRing(buf, pix, bs, row, orow, xs, xe, px, py, s.axp, s.ayp, t, s.ta)
+				} else {
+					written += spanFace(buf, pix, bs, row, xs, xe, px, py, s.axp, s.ayp)
 				}
 				continue
 			}
