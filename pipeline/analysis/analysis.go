@@ -36,6 +36,11 @@ type Options struct {
 	Properties []string
 	// Format is the raw video format nedfilter works on (default BGRx).
 	Format string
+	// MaxFrames stops the run after this many frames (0: the whole input).
+	MaxFrames int
+	// Before are elements (gst-launch syntax) placed before the analysing
+	// nedfilter, e.g. an editing nedfilter whose output is measured.
+	Before []string
 	// Timeout bounds the run (default: no bound besides ctx).
 	Timeout time.Duration
 }
@@ -81,7 +86,17 @@ func Describe(o Options) (string, error) {
 		format = "BGRx"
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "filesrc location=%s ! decodebin3 ! videoflip video-direction=auto ! videoconvert ! video/x-raw,format=%s ! nedfilter name=ned", quote(o.Input), format)
+	fmt.Fprintf(&b, "filesrc location=%s ! decodebin3 ! videoflip video-direction=auto ! videoconvert ! video/x-raw,format=%s ! ", quote(o.Input), format)
+	if o.MaxFrames > 0 {
+		fmt.Fprintf(&b, "identity eos-after=%d ! ", o.MaxFrames)
+	}
+	for _, e := range o.Before {
+		if strings.TrimSpace(e) == "" || strings.Contains(e, "name=ned ") || strings.HasSuffix(e, "name=ned") {
+			return "", fmt.Errorf("analysis: bad element before nedfilter: %q", e)
+		}
+		b.WriteString(e + " ! ")
+	}
+	b.WriteString("nedfilter name=ned")
 	if o.ModelPack != "" {
 		fmt.Fprintf(&b, " model-pack=%s", quote(o.ModelPack))
 	}
@@ -176,6 +191,11 @@ loop:
 			debug, err := msg.ParseWarning()
 			res.Warnings = append(res.Warnings, fmt.Sprintf("%v (%s)", err, debug))
 		case gst.MessageElement:
+			// Only the analysing element's messages (an editing nedfilter
+			// before it posts its own).
+			if src := msg.Source(); src == nil || src.GetName() != "ned" {
+				continue
+			}
 			if fm, ok := nedfilter.ParseFacesMessage(msg.GetStructure()); ok {
 				res.Faces = append(res.Faces, fm)
 			}

@@ -64,8 +64,16 @@ func run(pack, image string, frames, memFrames int, sizes string, out io.Writer)
 		if err != nil {
 			return err
 		}
-		for _, face := range []bool{true, false} {
-			r, err := measure(pack, abs, w, h, frames, face)
+		for _, c := range []struct {
+			face  bool
+			props string
+			name  string
+		}{
+			{true, "analysis-only=true", "1 face, analysis"},
+			{true, "emotion=happy intensity=0.8", "1 face, edit happy"},
+			{false, "", "no face"},
+		} {
+			r, err := measure(pack, abs, w, h, frames, c.face, c.props, c.name)
 			if err != nil {
 				return err
 			}
@@ -79,7 +87,7 @@ func run(pack, image string, frames, memFrames int, sizes string, out io.Writer)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(out, "\nmemory (process RSS) over %d frames at %dx%d with a face:", n, w, h)
+		fmt.Fprintf(out, "\nmemory (process RSS) over %d frames at %dx%d with a face, editing:", n, w, h)
 		for _, s := range samples {
 			fmt.Fprintf(out, " %d: %.1f MiB;", s.frame, float64(s.rss)/(1<<20))
 		}
@@ -111,9 +119,9 @@ func source(image string, w, h, frames int, face bool) string {
 	return fmt.Sprintf("videotestsrc num-buffers=%d pattern=smpte ! video/x-raw,format=BGRx,width=%d,height=%d,framerate=30/1", frames, w, h)
 }
 
-func measure(pack, image string, w, h, frames int, face bool) (row, error) {
-	name := fmt.Sprintf("%dx%d %s", w, h, map[bool]string{true: "1 face", false: "no face"}[face])
-	desc := source(image, w, h, frames, face) + fmt.Sprintf(` ! nedfilter name=ned model-pack="%s" on-model-error=error ! fakesink sync=false`, pack)
+func measure(pack, image string, w, h, frames int, face bool, props, what string) (row, error) {
+	name := fmt.Sprintf("%dx%d %s", w, h, what)
+	desc := source(image, w, h, frames, face) + fmt.Sprintf(` ! nedfilter name=ned model-pack="%s" on-model-error=error %s ! fakesink sync=false`, pack, props)
 	msgs, n, wall, err := play(desc, nil)
 	if err != nil {
 		return row{}, fmt.Errorf("%s: %w", name, err)
@@ -202,7 +210,7 @@ type sample struct {
 // memory runs many frames and samples the process RSS at 500 frames, at
 // every tenth of the run, and at the end.
 func memory(pack, image string, w, h, frames int) ([]sample, uint64, error) {
-	desc := source(image, w, h, frames, true) + fmt.Sprintf(` ! nedfilter name=ned model-pack="%s" on-model-error=error ! fakesink sync=false`, pack)
+	desc := source(image, w, h, frames, true) + fmt.Sprintf(` ! nedfilter name=ned model-pack="%s" on-model-error=error emotion=happy intensity=0.8 ! fakesink sync=false`, pack)
 	var samples []sample
 	step := uint64(max(frames/10, 1))
 	_, n, _, err := play(desc, func(i uint64) {
