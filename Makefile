@@ -69,8 +69,9 @@ test: setup
 	$(MAKE) test-gst
 	$(MAKE) test-pipeline
 
+# Plain-Go packages: no GStreamer needed.
 test-models:
-	$(GO) test -count=1 $(GO_TEST_FLAGS) ./models/...
+	$(GO) test -count=1 $(GO_TEST_FLAGS) ./models/... ./trainer/...
 
 test-pipeline:
 	$(GST_ENV) $(GO) test -count=1 $(GO_TEST_FLAGS) ./pipeline/...
