@@ -10,8 +10,8 @@ import (
 
 	"github.com/nedstream/nedstream/models/basis"
 	"github.com/nedstream/nedstream/models/blendshape"
-	"github.com/nedstream/nedstream/models/internal/testmodels"
 	"github.com/nedstream/nedstream/models/mesh"
+	"github.com/nedstream/nedstream/models/modeltest"
 	"github.com/nedstream/nedstream/models/ort"
 )
 
@@ -25,7 +25,7 @@ var built struct {
 // build transfers the real ICT-FaceKit shapes once per test binary.
 func build(t testing.TB) (*basis.Basis, *basis.Report) {
 	t.Helper()
-	up := testmodels.Upstream(t)
+	up := modeltest.Upstream(t)
 	built.once.Do(func() {
 		built.b, built.rep, built.err = basis.Build(filepath.Join(up, "ict-facekit"), filepath.Join(up, "canonical_face_model.obj"))
 	})
@@ -144,7 +144,7 @@ var canon struct {
 func canonical(t testing.TB) [][3]float32 {
 	t.Helper()
 	canon.once.Do(func() {
-		m, err := mesh.LoadOBJ(filepath.Join(testmodels.Upstream(t), "canonical_face_model.obj"))
+		m, err := mesh.LoadOBJ(filepath.Join(modeltest.Upstream(t), "canonical_face_model.obj"))
 		if err != nil {
 			canon.err = err
 			return
@@ -167,11 +167,11 @@ func canonical(t testing.TB) [][3]float32 {
 // side of the face.
 func TestSides(t *testing.T) {
 	b, _ := build(t)
-	up := testmodels.Upstream(t)
+	up := modeltest.Upstream(t)
 	if x := canonical(t)[263][0]; x <= 0 {
 		t.Fatalf("canonical vertex 263 (left eye outer corner) at x = %.2f, want > 0", x)
 	}
-	testmodels.InitORT(t)
+	modeltest.InitORT(t)
 	m, err := blendshape.Open(filepath.Join(up, "face_blendshapes.onnx"), ort.Options{Provider: ort.CPU})
 	if err != nil {
 		t.Fatal(err)
@@ -301,7 +301,7 @@ func TestDisplace(t *testing.T) {
 
 // TestBuildErrors: missing inputs are reported with their paths.
 func TestBuildErrors(t *testing.T) {
-	up := testmodels.Upstream(t)
+	up := modeltest.Upstream(t)
 	cases := []struct{ name, ict, canonical, want string }{
 		{"no ict dir", filepath.Join(t.TempDir(), "nope"), filepath.Join(up, "canonical_face_model.obj"), "vertex_indices.json"},
 		{"no canonical mesh", filepath.Join(up, "ict-facekit"), filepath.Join(t.TempDir(), "none.obj"), "canonical mesh"},
@@ -319,7 +319,7 @@ func TestBuildErrors(t *testing.T) {
 
 // BenchmarkBuild times the whole transfer (reading 53 shapes included).
 func BenchmarkBuild(b *testing.B) {
-	up := testmodels.Upstream(b)
+	up := modeltest.Upstream(b)
 	for b.Loop() {
 		if _, _, err := basis.Build(filepath.Join(up, "ict-facekit"), filepath.Join(up, "canonical_face_model.obj")); err != nil {
 			b.Fatal(err)

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/nedstream/nedstream/models/internal/testmodels"
+	"github.com/nedstream/nedstream/models/modeltest"
 	"github.com/nedstream/nedstream/models/ort"
 )
 
@@ -39,8 +39,8 @@ func readProto(t *testing.T, path, key string) []float64 {
 // TestGolden reproduces MediaPipe's own blendshape test: its 478 landmarks in,
 // its 52 scores out, within 1e-4.
 func TestGolden(t *testing.T) {
-	dir := testmodels.Upstream(t)
-	testmodels.InitORT(t)
+	dir := modeltest.Upstream(t)
+	modeltest.InitORT(t)
 	m, err := Open(filepath.Join(dir, "face_blendshapes.onnx"), ort.Options{Provider: ort.CPU})
 	if err != nil {
 		t.Fatal(err)

@@ -4,7 +4,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/nedstream/nedstream/models/internal/testmodels"
+	"github.com/nedstream/nedstream/models/modeltest"
 	"github.com/nedstream/nedstream/models/ort"
 	"github.com/nedstream/nedstream/models/pack"
 	"github.com/nedstream/nedstream/models/raster"
@@ -12,8 +12,8 @@ import (
 
 func openDetector(t *testing.T) *Detector {
 	t.Helper()
-	dir := testmodels.Upstream(t)
-	testmodels.InitORT(t)
+	dir := modeltest.Upstream(t)
+	modeltest.InitORT(t)
 	d, err := Open(filepath.Join(dir, "yunet_n_dynamic.onnx"), pack.Entry{}, ort.Options{Provider: ort.CPU}, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -25,7 +25,7 @@ func openDetector(t *testing.T) *Detector {
 // TestAstronaut: exactly one face, in the right place, with keypoints in order.
 func TestAstronaut(t *testing.T) {
 	d := openDetector(t)
-	im, err := raster.Load(filepath.Join(testmodels.Media(t), "astronaut.png"))
+	im, err := raster.Load(filepath.Join(modeltest.Media(t), "astronaut.png"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func TestAstronaut(t *testing.T) {
 // in a padded, shifted frame.
 func TestAnySize(t *testing.T) {
 	d := openDetector(t)
-	src, err := raster.Load(filepath.Join(testmodels.Media(t), "astronaut.png"))
+	src, err := raster.Load(filepath.Join(modeltest.Media(t), "astronaut.png"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,14 +95,14 @@ func TestNMS(t *testing.T) {
 
 // BenchmarkDetect times one detection on a 640x480 frame (resize included).
 func BenchmarkDetect(b *testing.B) {
-	dir := testmodels.Upstream(b)
-	testmodels.InitORT(b)
+	dir := modeltest.Upstream(b)
+	modeltest.InitORT(b)
 	d, err := Open(filepath.Join(dir, "yunet_n_dynamic.onnx"), pack.Entry{}, ort.Options{Provider: ort.CPU}, Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer d.Close()
-	src, err := raster.Load(filepath.Join(testmodels.Media(b), "astronaut.png"))
+	src, err := raster.Load(filepath.Join(modeltest.Media(b), "astronaut.png"))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -8,8 +8,8 @@ import (
 
 	"github.com/nedstream/nedstream/models/blendshape"
 	"github.com/nedstream/nedstream/models/face"
-	"github.com/nedstream/nedstream/models/internal/testmodels"
 	"github.com/nedstream/nedstream/models/manipulator"
+	"github.com/nedstream/nedstream/models/modeltest"
 	"github.com/nedstream/nedstream/models/ort"
 	"github.com/nedstream/nedstream/models/pack"
 	"github.com/nedstream/nedstream/models/raster"
@@ -19,7 +19,7 @@ import (
 func fullPack(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	if _, err := pack.Build(pack.BuildOptions{From: testmodels.Upstream(t), Out: dir, Parts: manipulator.PackParts()}); err != nil {
+	if _, err := pack.Build(pack.BuildOptions{From: modeltest.Upstream(t), Out: dir, Parts: manipulator.PackParts()}); err != nil {
 		t.Fatal(err)
 	}
 	return dir
@@ -33,7 +33,7 @@ type rig struct {
 
 func newRig(t *testing.T) rig {
 	t.Helper()
-	testmodels.InitORT(t)
+	modeltest.InitORT(t)
 	dir := fullPack(t)
 	so := ort.Options{Provider: ort.CPU}
 	e, err := face.New(face.Options{PackDir: dir, Session: so}, face.DefaultConfig())
@@ -50,7 +50,7 @@ func newRig(t *testing.T) rig {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ed.Close() })
-	img, err := raster.Load(filepath.Join(testmodels.Media(t), "astronaut.png"))
+	img, err := raster.Load(filepath.Join(modeltest.Media(t), "astronaut.png"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +60,7 @@ func newRig(t *testing.T) rig {
 // measure analyses an image with a fresh engine and returns its one face.
 func measure(t *testing.T, img raster.Image) face.Face {
 	t.Helper()
-	e, err := face.New(face.Options{PackDir: testmodels.Pack(t), Session: ort.Options{Provider: ort.CPU}}, face.DefaultConfig())
+	e, err := face.New(face.Options{PackDir: modeltest.Pack(t), Session: ort.Options{Provider: ort.CPU}}, face.DefaultConfig())
 	if err != nil {
 		t.Fatal(err)
 	}

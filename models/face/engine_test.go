@@ -8,15 +8,15 @@ import (
 	"testing"
 
 	"github.com/nedstream/nedstream/models/blendshape"
-	"github.com/nedstream/nedstream/models/internal/testmodels"
+	"github.com/nedstream/nedstream/models/modeltest"
 	"github.com/nedstream/nedstream/models/ort"
 	"github.com/nedstream/nedstream/models/raster"
 )
 
 func newEngine(t testing.TB, cfg Config) *Engine {
 	t.Helper()
-	testmodels.InitORT(t)
-	e, err := New(Options{PackDir: testmodels.Pack(t), Session: ort.Options{Provider: ort.CPU, Threads: benchThreads}}, cfg)
+	modeltest.InitORT(t)
+	e, err := New(Options{PackDir: modeltest.Pack(t), Session: ort.Options{Provider: ort.CPU, Threads: benchThreads}}, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,7 +26,7 @@ func newEngine(t testing.TB, cfg Config) *Engine {
 
 func astronaut(t testing.TB) raster.Image {
 	t.Helper()
-	im, err := raster.Load(filepath.Join(testmodels.Media(t), "astronaut.png"))
+	im, err := raster.Load(filepath.Join(modeltest.Media(t), "astronaut.png"))
 	if err != nil {
 		t.Fatal(err)
 	}

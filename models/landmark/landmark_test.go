@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/nedstream/nedstream/models/detect"
-	"github.com/nedstream/nedstream/models/internal/testmodels"
+	"github.com/nedstream/nedstream/models/modeltest"
 	"github.com/nedstream/nedstream/models/ort"
 	"github.com/nedstream/nedstream/models/pack"
 	"github.com/nedstream/nedstream/models/raster"
@@ -23,10 +23,10 @@ type rig struct {
 
 func newRig(t testing.TB) rig {
 	t.Helper()
-	dir := testmodels.Upstream(t)
-	testmodels.InitORT(t)
+	dir := modeltest.Upstream(t)
+	modeltest.InitORT(t)
 	so := ort.Options{Provider: ort.CPU, Threads: func() int { n, _ := strconv.Atoi(os.Getenv("ORT_THREADS")); return n }()}
-	im, err := raster.Load(filepath.Join(testmodels.Media(t), "astronaut.png"))
+	im, err := raster.Load(filepath.Join(modeltest.Media(t), "astronaut.png"))
 	if err != nil {
 		t.Fatal(err)
 	}

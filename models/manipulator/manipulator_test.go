@@ -11,8 +11,8 @@ import (
 	"testing"
 
 	"github.com/nedstream/nedstream/models/blendshape"
-	"github.com/nedstream/nedstream/models/internal/testmodels"
 	"github.com/nedstream/nedstream/models/manipulator"
+	"github.com/nedstream/nedstream/models/modeltest"
 	"github.com/nedstream/nedstream/models/ort"
 )
 
@@ -24,7 +24,7 @@ var cpu = ort.Options{Provider: ort.CPU, Logger: slog.New(slog.DiscardHandler)}
 // build writes the analytic models into a temporary directory.
 func build(t testing.TB) manipulator.Files {
 	t.Helper()
-	testmodels.InitORT(t)
+	modeltest.InitORT(t)
 	dir := t.TempDir()
 	models, err := manipulator.BuildAnalytic(dir, manipulator.DefaultT)
 	if err != nil {

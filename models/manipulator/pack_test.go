@@ -6,8 +6,8 @@ import (
 	"testing"
 
 	"github.com/nedstream/nedstream/models/blendshape"
-	"github.com/nedstream/nedstream/models/internal/testmodels"
 	"github.com/nedstream/nedstream/models/manipulator"
+	"github.com/nedstream/nedstream/models/modeltest"
 	"github.com/nedstream/nedstream/models/pack"
 )
 
@@ -22,9 +22,9 @@ func TestContractSizes(t *testing.T) {
 // TestOpenFromPack: the default pack's manipulator opens through its
 // manifest and edits; a block with the classes in another order is refused.
 func TestOpenFromPack(t *testing.T) {
-	testmodels.InitORT(t)
+	modeltest.InitORT(t)
 	dir := t.TempDir()
-	if _, err := pack.Build(pack.BuildOptions{From: testmodels.Upstream(t), Out: dir, Parts: manipulator.PackParts()}); err != nil {
+	if _, err := pack.Build(pack.BuildOptions{From: modeltest.Upstream(t), Out: dir, Parts: manipulator.PackParts()}); err != nil {
 		t.Fatal(err)
 	}
 	p, err := pack.Load(dir, pack.EditingRoles...)

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/nedstream/nedstream/models/internal/testmodels"
 	"github.com/nedstream/nedstream/models/manipulator"
+	"github.com/nedstream/nedstream/models/modeltest"
 	"github.com/nedstream/nedstream/models/onnx"
 	"github.com/nedstream/nedstream/models/pack"
 )
@@ -68,7 +68,7 @@ func writeTrained(t *testing.T, dir string) manipulator.Files {
 // TestTrainedDropsIn: models with another S, a fixed T and no style
 // encoder run through the same API, from files and from a pack.
 func TestTrainedDropsIn(t *testing.T) {
-	testmodels.InitORT(t)
+	modeltest.InitORT(t)
 	dir := t.TempDir()
 	f := writeTrained(t, dir)
 	m, err := manipulator.OpenFiles(f, cpu)

@@ -9,7 +9,7 @@ import (
 
 	ortgo "github.com/yalue/onnxruntime_go"
 
-	"github.com/nedstream/nedstream/models/internal/testmodels"
+	"github.com/nedstream/nedstream/models/modeltest"
 	"github.com/nedstream/nedstream/models/onnx"
 	"github.com/nedstream/nedstream/models/ort"
 )
@@ -25,7 +25,7 @@ type feed struct {
 // CPU provider and returns the one output.
 func runModel(t *testing.T, b *onnx.Builder, in []feed, out string, outDims []int64) []float32 {
 	t.Helper()
-	testmodels.InitORT(t)
+	modeltest.InitORT(t)
 	path := filepath.Join(t.TempDir(), "m.onnx")
 	if err := b.WriteFile(path); err != nil {
 		t.Fatal(err)
@@ -269,7 +269,7 @@ func TestGraphsMatchGo(t *testing.T) {
 
 // TestMetadata: metadata_props, producer and doc string reach onnxruntime.
 func TestMetadata(t *testing.T) {
-	testmodels.InitORT(t)
+	modeltest.InitORT(t)
 	b := onnx.NewBuilder("meta", 17)
 	b.Input("x", []int64{1})
 	b.Node("Identity", []string{"x"}, []string{"y"})

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/nedstream/nedstream/models/internal/testmodels"
+	"github.com/nedstream/nedstream/models/modeltest"
 	"github.com/nedstream/nedstream/models/ort"
 )
 
@@ -27,8 +27,8 @@ func TestParseProvider(t *testing.T) {
 // (this CPU build), auto ends on the CPU and says why, once per process.
 // On a machine with working TensorRT, it must pick TensorRT instead.
 func TestAutoFallsBack(t *testing.T) {
-	testmodels.InitORT(t)
-	path := filepath.Join(testmodels.Upstream(t), "face_blendshapes.onnx")
+	modeltest.InitORT(t)
+	path := filepath.Join(modeltest.Upstream(t), "face_blendshapes.onnx")
 	var logs bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
 	opts := ort.Options{Provider: ort.Auto, Logger: log, TRTCacheDir: t.TempDir(), FP16: true}
@@ -60,8 +60,8 @@ func TestAutoFallsBack(t *testing.T) {
 // TestExplicitProviderErrors: asking for a provider the library lacks is an
 // error that names it (no silent CPU fallback when the user chose).
 func TestExplicitProviderErrors(t *testing.T) {
-	testmodels.InitORT(t)
-	path := filepath.Join(testmodels.Upstream(t), "face_blendshapes.onnx")
+	modeltest.InitORT(t)
+	path := filepath.Join(modeltest.Upstream(t), "face_blendshapes.onnx")
 	s, err := ort.Open("blendshapes", path, []string{"serving_default_input_points:0"}, []string{"StatefulPartitionedCall:0"}, ort.Options{Provider: ort.TensorRT})
 	if err == nil {
 		s.Close()
@@ -73,7 +73,7 @@ func TestExplicitProviderErrors(t *testing.T) {
 }
 
 func TestMissingModel(t *testing.T) {
-	testmodels.InitORT(t)
+	modeltest.InitORT(t)
 	_, err := ort.Open("detector", filepath.Join(t.TempDir(), "nope.onnx"), nil, nil, ort.Options{Provider: ort.CPU})
 	if err == nil || !strings.Contains(err.Error(), "detector model") {
 		t.Fatalf("missing model: %v", err)
@@ -81,7 +81,7 @@ func TestMissingModel(t *testing.T) {
 }
 
 func TestSecondLibraryRejected(t *testing.T) {
-	testmodels.InitORT(t)
+	modeltest.InitORT(t)
 	if err := ort.Init("/somewhere/else/libonnxruntime.so"); err == nil {
 		t.Fatal("a second library in one process must be refused")
 	}

@@ -10,8 +10,8 @@ import (
 	"testing"
 
 	"github.com/nedstream/nedstream/models/basis"
-	"github.com/nedstream/nedstream/models/internal/testmodels"
 	"github.com/nedstream/nedstream/models/manipulator"
+	"github.com/nedstream/nedstream/models/modeltest"
 	"github.com/nedstream/nedstream/models/pack"
 )
 
@@ -20,16 +20,16 @@ import (
 func fullPack(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	if _, err := pack.Build(pack.BuildOptions{From: testmodels.Upstream(t), Out: dir, Parts: manipulator.PackParts()}); err != nil {
+	if _, err := pack.Build(pack.BuildOptions{From: modeltest.Upstream(t), Out: dir, Parts: manipulator.PackParts()}); err != nil {
 		t.Fatalf("build model pack: %v", err)
 	}
 	return dir
 }
 
 func TestBuildLoadCheck(t *testing.T) {
-	testmodels.InitORT(t)
+	modeltest.InitORT(t)
 	// Face analysis only (no parts).
-	p, err := pack.Load(testmodels.Pack(t), pack.RequiredRoles...)
+	p, err := pack.Load(modeltest.Pack(t), pack.RequiredRoles...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +83,7 @@ func slicesKeys(m map[string]pack.Entry) []string {
 // analysis only) still loads and checks and has no manipulator; schema 1
 // cannot carry the new roles.
 func TestSchema1(t *testing.T) {
-	testmodels.InitORT(t)
+	modeltest.InitORT(t)
 	dir := fullPack(t)
 	raw, err := os.ReadFile(filepath.Join(dir, pack.ManifestName))
 	if err != nil {
@@ -134,7 +134,7 @@ func TestBadPart(t *testing.T) {
 		{pack.Part{Name: "failing", Build: func(_, _ string, _ *pack.Manifest) error { return errors.New("boom") }}, "build failing: boom"},
 	}
 	for _, c := range cases {
-		_, err := pack.Build(pack.BuildOptions{From: testmodels.Upstream(t), Out: t.TempDir(), Parts: []pack.Part{c.part}})
+		_, err := pack.Build(pack.BuildOptions{From: modeltest.Upstream(t), Out: t.TempDir(), Parts: []pack.Part{c.part}})
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("part %q: error %v, want %q", c.part.Name, err, c.want)
 		}
@@ -148,7 +148,7 @@ func TestBadPart(t *testing.T) {
 // breakPack applies a change to a fresh pack and returns the load/check error.
 func breakPack(t *testing.T, change func(dir string, m *pack.Manifest)) error {
 	t.Helper()
-	testmodels.InitORT(t)
+	modeltest.InitORT(t)
 	dir := fullPack(t)
 	raw, err := os.ReadFile(filepath.Join(dir, pack.ManifestName))
 	if err != nil {

@@ -5,13 +5,13 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/nedstream/nedstream/models/internal/testmodels"
 	"github.com/nedstream/nedstream/models/mesh"
+	"github.com/nedstream/nedstream/models/modeltest"
 )
 
 func load(t *testing.T) (*mesh.Mesh, *Fitter) {
 	t.Helper()
-	dir := testmodels.Upstream(t)
+	dir := modeltest.Upstream(t)
 	m, err := mesh.LoadOBJ(filepath.Join(dir, "canonical_face_model.obj"))
 	if err != nil {
 		t.Fatal(err)

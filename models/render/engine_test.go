@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/nedstream/nedstream/models/face"
-	"github.com/nedstream/nedstream/models/internal/testmodels"
+	"github.com/nedstream/nedstream/models/modeltest"
 	"github.com/nedstream/nedstream/models/ort"
 	"github.com/nedstream/nedstream/models/raster"
 	"github.com/nedstream/nedstream/models/render"
@@ -20,13 +20,13 @@ const OutEnv = "NEDSTREAM_RENDER_OUT"
 // astronautFace runs the real engine on astronaut.png.
 func astronautFace(t testing.TB) (raster.Image, face.Face, *face.Engine) {
 	t.Helper()
-	testmodels.InitORT(t)
-	e, err := face.New(face.Options{PackDir: testmodels.Pack(t), Session: ort.Options{Provider: ort.CPU}}, face.DefaultConfig())
+	modeltest.InitORT(t)
+	e, err := face.New(face.Options{PackDir: modeltest.Pack(t), Session: ort.Options{Provider: ort.CPU}}, face.DefaultConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { e.Close() })
-	im, err := raster.Load(filepath.Join(testmodels.Media(t), "astronaut.png"))
+	im, err := raster.Load(filepath.Join(modeltest.Media(t), "astronaut.png"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,8 +9,8 @@ import (
 
 	"github.com/nedstream/nedstream/models/basis"
 	"github.com/nedstream/nedstream/models/face"
-	"github.com/nedstream/nedstream/models/internal/testmodels"
 	"github.com/nedstream/nedstream/models/mesh"
+	"github.com/nedstream/nedstream/models/modeltest"
 	"github.com/nedstream/nedstream/models/pose"
 	"github.com/nedstream/nedstream/models/raster"
 	"github.com/nedstream/nedstream/models/render"
@@ -27,7 +27,7 @@ var shared struct {
 // basis once per test binary.
 func models(t testing.TB) (*mesh.Mesh, *basis.Basis) {
 	t.Helper()
-	up := testmodels.Upstream(t)
+	up := modeltest.Upstream(t)
 	shared.once.Do(func() {
 		obj := filepath.Join(up, "canonical_face_model.obj")
 		shared.canon, shared.err = mesh.LoadOBJ(obj)

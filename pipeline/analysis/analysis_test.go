@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"fmt"
+	"github.com/nedstream/nedstream/models/modeltest"
 	"math"
 
 	"context"
@@ -18,25 +19,10 @@ import (
 	"github.com/nedstream/nedstream/models/pack"
 )
 
-// shared returns ../shared beside the checkout (or $NEDSTREAM_SHARED) and
-// fails loudly when it is missing: these tests are about the real models.
-func shared(t *testing.T) string {
-	t.Helper()
-	dir := os.Getenv("NEDSTREAM_SHARED")
-	if dir == "" {
-		_, file, _, _ := runtime.Caller(0)
-		dir = filepath.Join(filepath.Dir(file), "..", "..", "..", "shared")
-	}
-	if _, err := os.Stat(filepath.Join(dir, "models", "upstream", "face_landmark_468.onnx")); err != nil {
-		t.Fatalf("real models not found: %v (put ../shared beside the checkout or set NEDSTREAM_SHARED)", err)
-	}
-	return dir
-}
-
 func buildPack(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	if _, err := pack.Build(pack.BuildOptions{From: filepath.Join(shared(t), "models", "upstream"), Out: dir, Parts: manipulator.PackParts()}); err != nil {
+	if _, err := pack.Build(pack.BuildOptions{From: modeltest.Upstream(t), Out: dir, Parts: manipulator.PackParts()}); err != nil {
 		t.Fatal(err)
 	}
 	return dir
@@ -74,7 +60,7 @@ func loadTruth(t *testing.T) truth {
 // landscape frames, one track id per appearance.
 func TestTalkingFace(t *testing.T) {
 	tr := loadTruth(t)
-	o := Options{Input: filepath.Join(shared(t), "media", "talking_face.mp4"), ModelPack: buildPack(t),
+	o := Options{Input: filepath.Join(modeltest.Media(t), "talking_face.mp4"), ModelPack: buildPack(t),
 		Properties: []string{"on-model-error=error"}, Timeout: 5 * time.Minute}
 	res, err := Run(context.Background(), o)
 	if err != nil {
@@ -164,7 +150,7 @@ func TestTalkingFace(t *testing.T) {
 // TestBrokenPackKeepsVideoFlowing: a pack that does not load gives a warning
 // naming the problem, and every frame still comes out.
 func TestBrokenPackKeepsVideoFlowing(t *testing.T) {
-	o := Options{Input: filepath.Join(shared(t), "media", "short_clip.mp4"), ModelPack: filepath.Join(t.TempDir(), "missing-pack"), Timeout: time.Minute}
+	o := Options{Input: filepath.Join(modeltest.Media(t), "short_clip.mp4"), ModelPack: filepath.Join(t.TempDir(), "missing-pack"), Timeout: time.Minute}
 	res, err := Run(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
@@ -206,7 +192,7 @@ func TestDescribeRejectsBadInput(t *testing.T) {
 // every emotion) and are not met yet.
 func TestEditClosedLoop(t *testing.T) {
 	pk := buildPack(t)
-	in := filepath.Join(shared(t), "media", "talking_face.mp4")
+	in := filepath.Join(modeltest.Media(t), "talking_face.mp4")
 	run := func(before ...string) map[uint64]nedfilter.FaceInfo {
 		res, err := Run(context.Background(), Options{Input: in, ModelPack: pk, Before: before,
 			Properties: []string{"analysis-only=true", "max-faces=1", "on-model-error=error"}, MaxFrames: 200, Timeout: 5 * time.Minute})

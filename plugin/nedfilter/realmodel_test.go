@@ -2,6 +2,7 @@ package nedfilter_test
 
 import (
 	"bytes"
+	"github.com/nedstream/nedstream/models/modeltest"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -35,7 +36,7 @@ func TestRealModelsNoFaceIsUntouched(t *testing.T) {
 // TestRealModelsTalkingFace checks messages and metadata on the demo clip.
 func TestRealModelsTalkingFace(t *testing.T) {
 	pack := gsttest.Pack(t)
-	clip := filepath.Join(gsttest.Media(t), "talking_face.mp4")
+	clip := filepath.Join(modeltest.Media(t), "talking_face.mp4")
 	const frames = 30
 
 	var mu sync.Mutex
@@ -107,7 +108,7 @@ func TestRealModelsTalkingFace(t *testing.T) {
 // intensity 0, and that overlay=box and editing change them.
 func TestRealModelsOverlay(t *testing.T) {
 	pack := gsttest.Pack(t)
-	clip := filepath.Join(gsttest.Media(t), "talking_face.mp4")
+	clip := filepath.Join(modeltest.Media(t), "talking_face.mp4")
 	src := gsttest.Video(clip, "BGRx") + " ! identity eos-after=8"
 	want, _ := rawOut(t, src, "")
 	got, out := rawOut(t, src, "nedfilter analysis-only=true model-pack="+pack)
@@ -133,7 +134,7 @@ func TestRealModelsOverlay(t *testing.T) {
 // (warning, passthrough) and sets model-pack while playing: faces follow.
 func TestRealModelsReloadWhilePlaying(t *testing.T) {
 	pack := gsttest.Pack(t)
-	clip := filepath.Join(gsttest.Media(t), "talking_face.mp4")
+	clip := filepath.Join(modeltest.Media(t), "talking_face.mp4")
 	res := gsttest.Run(t, gsttest.Video(clip, "BGRx")+
 		" ! identity eos-after=40 ! nedfilter name=ned model-pack=/nonexistent ! fakesink sync=true",
 		gsttest.Options{OnPlaying: func(p gst.Bin) {

@@ -30,6 +30,7 @@ import (
 	"github.com/go-gst/go-gst/pkg/gst"
 
 	"github.com/nedstream/nedstream/models/manipulator"
+	"github.com/nedstream/nedstream/models/modeltest"
 	"github.com/nedstream/nedstream/models/pack"
 	"github.com/nedstream/nedstream/plugin/elements"
 	"github.com/nedstream/nedstream/plugin/nedfilter"
@@ -37,13 +38,6 @@ import (
 
 // PluginDirEnv names a directory holding a prebuilt libgstnedstream.so.
 const PluginDirEnv = "NEDSTREAM_PLUGIN_DIR"
-
-// UpstreamEnv overrides where the upstream model files are read from
-// (default ../shared/models/upstream beside the checkout).
-const UpstreamEnv = "NEDSTREAM_UPSTREAM"
-
-// MediaEnv overrides where the demo media are read from (default ../shared/media).
-const MediaEnv = "NEDSTREAM_MEDIA"
 
 var (
 	tmpOnce sync.Once
@@ -314,30 +308,6 @@ func RunFile(t testing.TB, path, filterProps string, opts Options) Result {
 	return Run(t, desc, opts)
 }
 
-// Upstream returns the upstream model directory or fails the test.
-func Upstream(t testing.TB) string {
-	t.Helper()
-	return mustDir(t, UpstreamEnv, filepath.Join(RepoRoot(), "..", "shared", "models", "upstream"), "face_landmark_468.onnx")
-}
-
-// Media returns the demo media directory or fails the test.
-func Media(t testing.TB) string {
-	t.Helper()
-	return mustDir(t, MediaEnv, filepath.Join(RepoRoot(), "..", "shared", "media"), "talking_face.mp4")
-}
-
-func mustDir(t testing.TB, env, def, probe string) string {
-	t.Helper()
-	dir := os.Getenv(env)
-	if dir == "" {
-		dir = def
-	}
-	if _, err := os.Stat(filepath.Join(dir, probe)); err != nil {
-		t.Fatalf("real models/media not found: %v (put ../shared beside the checkout or set %s)", err, env)
-	}
-	return filepath.Clean(dir)
-}
-
 var (
 	packOnce sync.Once
 	packDir  string
@@ -348,7 +318,7 @@ var (
 // and returns its directory.
 func Pack(t testing.TB) string {
 	t.Helper()
-	up := Upstream(t)
+	up := modeltest.Upstream(t)
 	packOnce.Do(func() {
 		base, err := scratch()
 		if err != nil {

@@ -1,6 +1,6 @@
-// Package testmodels locates the real upstream models and demo media for
+// Package modeltest locates the real upstream models and demo media for
 // tests and initialises onnxruntime once for a test binary.
-package testmodels
+package modeltest
 
 import (
 	"os"
@@ -21,7 +21,7 @@ const MediaEnv = "NEDSTREAM_MEDIA"
 // repoRoot is the checkout this file lives in.
 func repoRoot() string {
 	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..", "..")
+	return filepath.Join(filepath.Dir(file), "..", "..")
 }
 
 // Upstream returns the upstream model directory (../shared/models/upstream
