@@ -37,6 +37,7 @@ import (
 	"github.com/go-gst/go-gst/pkg/gst"
 
 	"github.com/nedstream/nedstream/plugin/nedfilter"
+	"github.com/nedstream/nedstream/plugin/nedwhepsink"
 )
 
 // element is one registrable element.
@@ -47,6 +48,7 @@ type element struct {
 
 var list = []element{
 	{nedfilter.ElementName, nedfilter.Register},
+	{nedwhepsink.ElementName, nedwhepsink.Register},
 }
 
 // Names returns the factory names of all elements.

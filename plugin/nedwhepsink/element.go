@@ -1,0 +1,337 @@
+// Package nedwhepsink is the nedwhepsink GStreamer element: a GstBaseSink
+// that serves its encoded video (H.264 byte-stream/AU or VP8) to WebRTC
+// viewers through a WHEP server (pipeline/webrtc/whep) fed by one fan-out
+// broadcaster (pipeline/webrtc/fanout). Viewer joins and leaves are posted
+// as "nedstream-whep-viewer" element messages; keyframe requests from the
+// viewers go upstream as force-key-unit events.
+//
+// The element lives in the plugin library libgstnedstream.so (see ../), and
+// a Go application registers it in its own process with RegisterStatic.
+package nedwhepsink
+
+// #cgo pkg-config: gstreamer-1.0 gstreamer-base-1.0 gstreamer-video-1.0
+// #include <stdlib.h>
+// #include "nedwhepsink.h"
+import "C"
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+	"unsafe"
+
+	"github.com/go-gst/go-glib/pkg/gobject/v2"
+	"github.com/go-gst/go-gst/pkg/gst"
+	"github.com/go-gst/go-gst/pkg/gstbase"
+
+	"github.com/nedstream/nedstream/pipeline/webrtc/fanout"
+	"github.com/nedstream/nedstream/pipeline/webrtc/whep"
+)
+
+// ElementName is the factory name of the element.
+const ElementName = "nedwhepsink"
+
+// TypeName is the GType name of the element class.
+const TypeName = "GstNedWhepSink"
+
+// MessageName is the name of the element messages posted when a viewer
+// joins or leaves (fields: event=joined|left, id, reason, remote-addr).
+const MessageName = "nedstream-whep-viewer"
+
+// Caps are the sink pad caps.
+const Caps = "video/x-h264, stream-format=(string)byte-stream, alignment=(string)au; video/x-vp8"
+
+// Sink is one nedwhepsink instance. Settings are guarded by settingsMu;
+// the server state by stateMu (start/stop/set_caps/render and the server's
+// callbacks).
+type Sink struct {
+	gstbase.BaseSinkInstance // parent, must be first
+
+	settingsMu sync.Mutex
+	settings   Settings
+
+	stateMu sync.Mutex
+	codec   fanout.Codec
+	bc      *fanout.Broadcaster
+	server  *whep.Server
+	running bool
+}
+
+var (
+	typeOnce sync.Once
+	gtype    gobject.Type
+)
+
+// elementType registers the GType once per process.
+func elementType() gobject.Type {
+	typeOnce.Do(func() {
+		C.ned_whep_init_once()
+		gtype = gstbase.RegisterBaseSinkSubClass[*Sink](
+			TypeName,
+			classInit,
+			nil,
+			gstbase.BaseSinkOverrides[*Sink]{
+				ElementOverrides: gst.ElementOverrides[*Sink]{
+					ObjectOverrides: gst.ObjectOverrides[*Sink]{
+						InitiallyUnownedOverrides: gobject.InitiallyUnownedOverrides[*Sink]{
+							ObjectOverrides: gobject.ObjectOverrides[*Sink]{
+								InstanceInit: (*Sink).instanceInit,
+								SetProperty:  (*Sink).setProperty,
+								GetProperty:  (*Sink).getProperty,
+							},
+						},
+					},
+				},
+				Start:   (*Sink).start,
+				Stop:    (*Sink).stop,
+				SetCaps: (*Sink).setCaps,
+				Render:  (*Sink).render,
+			},
+			nil,
+		)
+	})
+	return gtype
+}
+
+// Register registers nedwhepsink with plugin, as the plugin's init does. A
+// nil plugin registers the element for this process only. gst.Init must
+// have been called.
+func Register(plugin gst.Plugin) bool {
+	return gst.ElementRegister(plugin, ElementName, uint(gst.RankNone), elementType())
+}
+
+// RegisterStatic makes nedwhepsink available in this process without
+// loading libgstnedstream.so (after gst.Init). Calling it again is harmless.
+func RegisterStatic() bool {
+	return Register(nil)
+}
+
+func classInit(class *gstbase.BaseSinkClass) {
+	ec := class.ParentClass()
+	// SetMetadata, not SetStaticMetadata: the latter frees strings GStreamer keeps.
+	ec.SetMetadata(
+		"Nedstream WHEP server sink",
+		"Sink/Network/Video",
+		"Serves H.264 or VP8 video to WebRTC viewers over WHEP (one encode, fanned out to every viewer); "+
+			"posts "+MessageName+" messages and asks upstream for keyframes",
+		"nedstream project",
+	)
+	ec.AddPadTemplate(gst.NewPadTemplate("sink", gst.PadSink, gst.PadAlways, gst.CapsFromString(Caps)))
+
+	specs := make([]*gobject.ParamSpec, len(properties))
+	for i, p := range properties {
+		specs[i] = p.spec()
+	}
+	ec.ParentClass().ParentClass().ParentClass().InstallProperties(specs)
+	for _, s := range specs {
+		// The class owns the sunk reference now: drop the Go finalizer.
+		gobject.UnsafeParamSpecToGlibFull(s)
+	}
+}
+
+func (s *Sink) instanceInit() {
+	s.settings = DefaultSettings()
+}
+
+func (s *Sink) element() *C.GstElement {
+	return (*C.GstElement)(gobject.UnsafeObjectToGlibNone(s))
+}
+
+func (s *Sink) log(level int, format string, args ...any) {
+	msg := C.CString(fmt.Sprintf(format, args...))
+	defer C.free(unsafe.Pointer(msg))
+	C.ned_whep_log(s.element(), C.int(level), msg)
+}
+
+// Error kinds of ned_whep_error.
+const (
+	errSettings = 0
+	errOpen     = 1
+	errFormat   = 2
+	errFailed   = 3
+)
+
+func (s *Sink) elementError(kind int, text string, debug string) {
+	ct, cd := C.CString(text), C.CString(debug)
+	defer C.free(unsafe.Pointer(ct))
+	defer C.free(unsafe.Pointer(cd))
+	C.ned_whep_error(s.element(), C.int(kind), ct, cd)
+}
+
+func (s *Sink) setProperty(id uint, value any, pspec *gobject.ParamSpec) {
+	if int(id) >= len(properties) {
+		s.log(1, "ignoring unknown property id %d (%s)", id, pspec.Name())
+		return
+	}
+	s.settingsMu.Lock()
+	properties[id].set(&s.settings, value)
+	s.settingsMu.Unlock()
+}
+
+func (s *Sink) getProperty(id uint, pspec *gobject.ParamSpec) any {
+	if int(id) >= len(properties) {
+		return nil
+	}
+	s.settingsMu.Lock()
+	defer s.settingsMu.Unlock()
+	return properties[id].get(&s.settings)
+}
+
+func (s *Sink) snapshot() Settings {
+	s.settingsMu.Lock()
+	defer s.settingsMu.Unlock()
+	return s.settings
+}
+
+// start checks the properties; the server starts at the first caps (the
+// codec comes from them).
+func (s *Sink) start() bool {
+	if _, err := s.snapshot().serverOptions(); err != nil {
+		s.elementError(errSettings, "Invalid nedwhepsink settings: "+err.Error(), err.Error())
+		return false
+	}
+	s.stateMu.Lock()
+	s.running = true
+	s.stateMu.Unlock()
+	return true
+}
+
+// stop closes the WHEP server (ending every session) and the broadcaster.
+func (s *Sink) stop() bool {
+	s.stateMu.Lock()
+	server, bc := s.server, s.bc
+	s.server, s.bc, s.codec, s.running = nil, nil, "", false
+	s.stateMu.Unlock()
+	if server != nil {
+		if err := server.Close(); err != nil {
+			s.log(1, "closing the WHEP server: %v", err)
+		}
+	}
+	if bc != nil {
+		_ = bc.Close()
+	}
+	s.log(2, "stopped")
+	return true
+}
+
+func (s *Sink) setCaps(caps *gst.Caps) bool {
+	media := C.ned_whep_caps_media((*C.GstCaps)(gst.UnsafeCapsToGlibNone(caps)))
+	if media == nil {
+		return false
+	}
+	codec, err := codecFromCaps(C.GoString(media))
+	if err != nil {
+		s.elementError(errFormat, "nedwhepsink: "+err.Error(), err.Error())
+		return false
+	}
+	s.stateMu.Lock()
+	defer s.stateMu.Unlock()
+	if s.server != nil {
+		if s.codec == codec {
+			return true
+		}
+		msg := fmt.Sprintf("codec changed from %s to %s while streaming", s.codec, codec)
+		s.elementError(errFormat, "nedwhepsink: "+msg, msg)
+		return false
+	}
+	return s.startServer(codec)
+}
+
+// startServer creates the broadcaster and the WHEP server; stateMu is held.
+func (s *Sink) startServer(codec fanout.Codec) bool {
+	set := s.snapshot()
+	opts, err := set.serverOptions()
+	if err != nil {
+		s.elementError(errSettings, "Invalid nedwhepsink settings: "+err.Error(), err.Error())
+		return false
+	}
+	bc, err := fanout.New(fanout.Options{Video: codec, OnKeyframeRequest: s.onKeyframeRequest})
+	if err != nil {
+		s.elementError(errFailed, "nedwhepsink: cannot create the broadcaster: "+err.Error(), err.Error())
+		return false
+	}
+	opts.Broadcaster = bc
+	opts.OnEvent = s.onEvent
+	server, err := whep.New(opts)
+	if err != nil {
+		_ = bc.Close()
+		s.elementError(errSettings, "Invalid nedwhepsink settings: "+err.Error(), err.Error())
+		return false
+	}
+	addr, err := server.Listen()
+	if err != nil {
+		_ = server.Close()
+		_ = bc.Close()
+		text := fmt.Sprintf("nedwhepsink: cannot listen on %s: %v", set.Address, err)
+		if errors.Is(err, syscall.EADDRINUSE) || strings.Contains(err.Error(), "address already in use") {
+			text = fmt.Sprintf("nedwhepsink: address %s is already in use", set.Address)
+		}
+		s.elementError(errOpen, text, err.Error())
+		return false
+	}
+	s.codec, s.bc, s.server = codec, bc, server
+	s.log(2, "WHEP server for %s on http://%s%s", codec, addr, set.Path)
+	return true
+}
+
+func (s *Sink) render(buf *gst.Buffer) gst.FlowReturn {
+	s.stateMu.Lock()
+	bc := s.bc
+	s.stateMu.Unlock()
+	if bc == nil {
+		s.elementError(errFormat, "nedwhepsink: data before caps", "no caps were negotiated")
+		return gst.FlowNotNegotiated
+	}
+	cbuf := (*C.GstBuffer)(gst.UnsafeBufferToGlibNone(buf))
+	var info C.GstMapInfo
+	if C.ned_whep_buffer_map(cbuf, &info) == 0 {
+		s.elementError(errFailed, "nedwhepsink: cannot map a buffer", "gst_buffer_map failed")
+		return gst.FlowError
+	}
+	sample := fanout.Sample{Data: unsafe.Slice((*byte)(unsafe.Pointer(info.data)), int(info.size))}
+	if pts := C.ned_whep_buffer_pts(cbuf); pts != C.GST_CLOCK_TIME_NONE {
+		sample.PTS, sample.HasPTS = time.Duration(pts), true
+	}
+	if d := C.ned_whep_buffer_duration(cbuf); d != C.GST_CLOCK_TIME_NONE {
+		sample.Duration = time.Duration(d)
+	}
+	err := bc.WriteVideo(sample)
+	C.ned_whep_buffer_unmap(cbuf, &info)
+	if err != nil {
+		if errors.Is(err, fanout.ErrClosed) {
+			return gst.FlowFlushing
+		}
+		s.log(1, "dropping a sample: %v", err)
+	}
+	return gst.FlowOK
+}
+
+// onKeyframeRequest runs on the fanout's limiter goroutine.
+func (s *Sink) onKeyframeRequest(r fanout.KeyframeRequest) {
+	s.stateMu.Lock()
+	running := s.running
+	s.stateMu.Unlock()
+	if !running {
+		return
+	}
+	reason := C.CString(fmt.Sprintf("%v viewer %s", r.Reason, r.ViewerID))
+	defer C.free(unsafe.Pointer(reason))
+	C.ned_whep_force_key_unit((*C.GstBaseSink)(unsafe.Pointer(s.element())), reason)
+}
+
+// onEvent posts a viewer message.
+func (s *Sink) onEvent(e whep.Event) {
+	event := "joined"
+	if e.Type == whep.EventLeave {
+		event = "left"
+	}
+	ce, cid, cr, ca := C.CString(event), C.CString(e.SessionID), C.CString(e.Reason), C.CString(e.RemoteAddr)
+	defer C.free(unsafe.Pointer(ce))
+	defer C.free(unsafe.Pointer(cid))
+	defer C.free(unsafe.Pointer(cr))
+	defer C.free(unsafe.Pointer(ca))
+	C.ned_whep_viewer_message(s.element(), ce, cid, cr, ca)
+}

@@ -1,0 +1,330 @@
+package nedwhepsink_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+
+	"github.com/nedstream/nedstream/pipeline/webrtc/peer"
+	"github.com/nedstream/nedstream/plugin/internal/gsttest"
+	"github.com/nedstream/nedstream/plugin/nedwhepsink"
+)
+
+func TestMain(m *testing.M) { os.Exit(gsttest.Main(m)) }
+
+var wantProperties = []string{
+	"address", "path", "token", "max-viewers", "ice-servers", "udp-port", "nat-ip", "cors-origins",
+}
+
+func TestInspectListsEveryProperty(t *testing.T) {
+	out := gsttest.Command(t, time.Minute, "gst-inspect-1.0", nedwhepsink.ElementName)
+	if out.Err != nil {
+		t.Fatalf("gst-inspect-1.0 %s: %v\n%s", nedwhepsink.ElementName, out.Err, out.Combined())
+	}
+	if got := nedwhepsink.PropertyNames(); strings.Join(got, ",") != strings.Join(wantProperties, ",") {
+		t.Errorf("PropertyNames() = %v, want %v", got, wantProperties)
+	}
+	for _, p := range wantProperties {
+		if !strings.Contains(out.Stdout, "\n  "+p) {
+			t.Errorf("gst-inspect does not list property %q", p)
+		}
+	}
+	for _, want := range []string{
+		"Sink/Network/Video", "video/x-h264", "stream-format: byte-stream", "alignment: au", "video/x-vp8",
+		`String. Default: "127.0.0.1:8080"`, `String. Default: "/whep"`, "Integer. Range: 0 - 65535 Default: 0",
+	} {
+		if !strings.Contains(out.Stdout, want) {
+			t.Errorf("gst-inspect output lacks %q", want)
+		}
+	}
+}
+
+// freePort returns a loopback TCP port that was free a moment ago.
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+const h264Source = "videotestsrc is-live=true num-buffers=%d ! video/x-raw,width=320,height=240,framerate=30/1 ! " +
+	"x264enc tune=zerolatency key-int-max=300 ! h264parse ! " +
+	"video/x-h264,stream-format=byte-stream,alignment=au ! nedwhepsink %s"
+
+// launch runs gst-launch-1.0 -m in the background; the channel gets its output.
+func launch(t *testing.T, timeout time.Duration, description string) <-chan gsttest.Output {
+	t.Helper()
+	done := make(chan gsttest.Output, 1)
+	go func() {
+		done <- gsttest.Command(t, timeout, "gst-launch-1.0", append([]string{"-m"}, strings.Fields(description)...)...)
+	}()
+	return done
+}
+
+// viewer is a minimal pion WHEP receiver recording H.264 NAL unit types.
+type viewer struct {
+	pc  *webrtc.PeerConnection
+	api *peer.API
+
+	mu    sync.Mutex
+	units []int
+}
+
+func (v *viewer) close() {
+	_ = v.pc.Close()
+	_ = v.api.Close()
+}
+
+func (v *viewer) snapshot() []int {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return append([]int(nil), v.units...)
+}
+
+// nalTypes returns the NAL types an H.264 RTP payload starts (RFC 6184):
+// single NAL units, STAP-A aggregates and the first fragment of FU-As.
+func nalTypes(p []byte) []int {
+	if len(p) == 0 {
+		return nil
+	}
+	switch typ := int(p[0] & 0x1f); typ {
+	case 24: // STAP-A
+		var out []int
+		for b := p[1:]; len(b) > 2; {
+			n := int(b[0])<<8 | int(b[1])
+			if n == 0 || len(b) < 2+n {
+				break
+			}
+			out = append(out, int(b[2]&0x1f))
+			b = b[2+n:]
+		}
+		return out
+	case 28: // FU-A
+		if len(p) > 1 && p[1]&0x80 != 0 {
+			return []int{int(p[1] & 0x1f)}
+		}
+		return nil
+	default:
+		return []int{typ}
+	}
+}
+
+// statusError is a non-201 answer to the offer.
+type statusError struct {
+	status int
+	body   string
+}
+
+func (e *statusError) Error() string { return fmt.Sprintf("WHEP POST: %d %s", e.status, e.body) }
+
+// dial POSTs a recvonly video offer to endpoint, retrying while the server
+// is not listening yet.
+func dial(ctx context.Context, endpoint, token string) (*viewer, error) {
+	api, err := peer.NewAPI(peer.Options{IncludeLoopback: true})
+	if err != nil {
+		return nil, err
+	}
+	pc, err := api.NewPeerConnection()
+	if err != nil {
+		_ = api.Close()
+		return nil, err
+	}
+	v := &viewer{pc: pc, api: api}
+	fail := func(err error) (*viewer, error) { v.close(); return nil, err }
+	if _, err := pc.AddTransceiverFromKind(webrtc.RTPCodecTypeVideo,
+		webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
+		return fail(err)
+	}
+	pc.OnTrack(func(tr *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
+		go func() {
+			for {
+				if _, _, err := r.ReadRTCP(); err != nil {
+					return
+				}
+			}
+		}()
+		for {
+			p, _, err := tr.ReadRTP()
+			if err != nil {
+				return
+			}
+			v.mu.Lock()
+			v.units = append(v.units, nalTypes(p.Payload)...)
+			v.mu.Unlock()
+		}
+	})
+	offer, err := pc.CreateOffer(nil)
+	if err != nil {
+		return fail(err)
+	}
+	gathered := webrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(offer); err != nil {
+		return fail(err)
+	}
+	select {
+	case <-gathered:
+	case <-ctx.Done():
+		return fail(ctx.Err())
+	}
+	var res *http.Response
+	for {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(pc.LocalDescription().SDP))
+		if err != nil {
+			return fail(err)
+		}
+		req.Header.Set("Content-Type", "application/sdp")
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		res, err = http.DefaultClient.Do(req)
+		if err == nil {
+			break
+		}
+		select { // not listening yet: the server starts at the first caps
+		case <-ctx.Done():
+			return fail(fmt.Errorf("WHEP server never answered: %w", err))
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusCreated {
+		return fail(&statusError{res.StatusCode, strings.TrimSpace(string(body))})
+	}
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: string(body)}); err != nil {
+		return fail(err)
+	}
+	return v, nil
+}
+
+// TestViewerStartsOnIDR: a viewer joining a running H.264 stream whose
+// encoder makes keyframes only every 300 frames gets an IDR first (the join
+// sends force-key-unit upstream), and the join is posted as a message.
+func TestViewerStartsOnIDR(t *testing.T) {
+	port := freePort(t)
+	done := launch(t, 60*time.Second, fmt.Sprintf(h264Source, 240, fmt.Sprintf("address=127.0.0.1:%d", port)))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	time.Sleep(time.Second) // join after the stream's first (and only natural) IDR
+	v, err := dial(ctx, fmt.Sprintf("http://127.0.0.1:%d/whep", port), "")
+	if err != nil {
+		t.Fatalf("dial: %v\n%s", err, (<-done).Combined())
+	}
+	defer v.close()
+	var units []int
+	for ctx.Err() == nil {
+		units = v.snapshot()
+		if len(units) >= 20 && contains(units, 5) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	out := <-done
+	if out.Err != nil {
+		t.Fatalf("gst-launch: %v\n%s", out.Err, out.Combined())
+	}
+	if len(units) == 0 {
+		t.Fatalf("the viewer received no video\n%s", out.Combined())
+	}
+	first := firstSlice(units)
+	if first != 5 {
+		t.Errorf("first slice NAL type = %d, want 5 (IDR); units %v", first, head(units))
+	}
+	if units[0] != 7 && units[0] != 5 {
+		t.Errorf("first NAL type = %d, want SPS (7) or IDR (5); units %v", units[0], head(units))
+	}
+	t.Logf("viewer received %d NAL units, first %v", len(units), head(units))
+	text := out.Combined()
+	if !strings.Contains(text, nedwhepsink.MessageName) || !strings.Contains(text, "event=(string)joined") {
+		t.Errorf("no %s joined message in gst-launch output:\n%s", nedwhepsink.MessageName, text)
+	}
+}
+
+func contains(s []int, v int) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// firstSlice returns the first coded slice type (1 or 5) in units.
+func firstSlice(units []int) int {
+	for _, u := range units {
+		if u == 1 || u == 5 {
+			return u
+		}
+	}
+	return -1
+}
+
+func head(s []int) []int {
+	if len(s) > 20 {
+		return s[:20]
+	}
+	return s
+}
+
+// TestWrongTokenIsRejected: a viewer with the wrong bearer token gets 401.
+func TestWrongTokenIsRejected(t *testing.T) {
+	port := freePort(t)
+	done := launch(t, 60*time.Second, fmt.Sprintf(h264Source, 90, fmt.Sprintf("address=127.0.0.1:%d token=secret", port)))
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	v, err := dial(ctx, fmt.Sprintf("http://127.0.0.1:%d/whep", port), "wrong")
+	if err == nil {
+		v.close()
+	}
+	out := <-done
+	var se *statusError
+	if !errors.As(err, &se) || se.status != http.StatusUnauthorized {
+		t.Fatalf("dial with a wrong token: %v, want status 401\n%s", err, out.Combined())
+	}
+	if out.Err != nil {
+		t.Errorf("gst-launch: %v\n%s", out.Err, out.Combined())
+	}
+}
+
+// TestBadSettingsAndBusyAddress: invalid properties and an address in use
+// end the pipeline with a clear element error, not a crash.
+func TestBadSettingsAndBusyAddress(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	for _, c := range []struct{ props, want string }{
+		{"address=nonsense", "Invalid nedwhepsink settings: property address"},
+		{"address=127.0.0.1:0 path=whep", "property path"},
+		{"address=127.0.0.1:0 nat-ip=not-an-ip", "property nat-ip"},
+		{"address=" + busy.Addr().String(), "is already in use"},
+	} {
+		out := gsttest.Command(t, 30*time.Second, "gst-launch-1.0",
+			append([]string{"-m"}, strings.Fields(fmt.Sprintf(h264Source, 30, c.props))...)...)
+		text := out.Combined()
+		if out.Err == nil {
+			t.Errorf("%s: gst-launch succeeded, want an error\n%s", c.props, text)
+			continue
+		}
+		if !strings.Contains(text, c.want) {
+			t.Errorf("%s: output lacks %q\n%s", c.props, c.want, text)
+		}
+		if strings.Contains(text, "panic") || strings.Contains(text, "SIGSEGV") {
+			t.Errorf("%s: crashed\n%s", c.props, text)
+		}
+	}
+}
