@@ -38,6 +38,7 @@ import (
 
 	"github.com/nedstream/nedstream/plugin/nedfilter"
 	"github.com/nedstream/nedstream/plugin/nedwhepsink"
+	"github.com/nedstream/nedstream/plugin/nedwhipsink"
 )
 
 // element is one registrable element.
@@ -49,6 +50,7 @@ type element struct {
 var list = []element{
 	{nedfilter.ElementName, nedfilter.Register},
 	{nedwhepsink.ElementName, nedwhepsink.Register},
+	{nedwhipsink.ElementName, nedwhipsink.Register},
 }
 
 // Names returns the factory names of all elements.

@@ -1,0 +1,331 @@
+// Package nedwhipsink is the nedwhipsink GStreamer element: a GstBaseSink
+// that publishes its encoded video (H.264 byte-stream/AU or VP8) to a WHIP
+// ingest server (pipeline/webrtc/whip), reconnecting with backoff. Its
+// progress is posted as "nedstream-whip-status" element messages; a 401/403
+// from the server is an element error; keyframe requests from the server go
+// upstream as force-key-unit events.
+//
+// The element lives in the plugin library libgstnedstream.so (see ../), and
+// a Go application registers it in its own process with RegisterStatic.
+package nedwhipsink
+
+// #cgo pkg-config: gstreamer-1.0 gstreamer-base-1.0 gstreamer-video-1.0
+// #include <stdlib.h>
+// #include "nedwhipsink.h"
+import "C"
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+	"unsafe"
+
+	"github.com/go-gst/go-glib/pkg/gobject/v2"
+	"github.com/go-gst/go-gst/pkg/gst"
+	"github.com/go-gst/go-gst/pkg/gstbase"
+
+	"github.com/nedstream/nedstream/pipeline/webrtc/fanout"
+	"github.com/nedstream/nedstream/pipeline/webrtc/whip"
+)
+
+// ElementName is the factory name of the element.
+const ElementName = "nedwhipsink"
+
+// TypeName is the GType name of the element class.
+const TypeName = "GstNedWhipSink"
+
+// MessageName is the name of the element messages posted on the client's
+// progress (fields: event=connected|disconnected|error, attempt, error,
+// retry-ms).
+const MessageName = "nedstream-whip-status"
+
+// Caps are the sink pad caps.
+const Caps = "video/x-h264, stream-format=(string)byte-stream, alignment=(string)au; video/x-vp8"
+
+// Sink is one nedwhipsink instance. Settings are guarded by settingsMu;
+// the client state by stateMu.
+type Sink struct {
+	gstbase.BaseSinkInstance // parent, must be first
+
+	settingsMu sync.Mutex
+	settings   Settings
+
+	stateMu sync.Mutex
+	codec   fanout.Codec
+	bc      *fanout.Broadcaster
+	cancel  context.CancelFunc
+	done    chan struct{}
+	running bool
+}
+
+var (
+	typeOnce sync.Once
+	gtype    gobject.Type
+)
+
+func elementType() gobject.Type {
+	typeOnce.Do(func() {
+		C.ned_whip_init_once()
+		gtype = gstbase.RegisterBaseSinkSubClass[*Sink](
+			TypeName,
+			classInit,
+			nil,
+			gstbase.BaseSinkOverrides[*Sink]{
+				ElementOverrides: gst.ElementOverrides[*Sink]{
+					ObjectOverrides: gst.ObjectOverrides[*Sink]{
+						InitiallyUnownedOverrides: gobject.InitiallyUnownedOverrides[*Sink]{
+							ObjectOverrides: gobject.ObjectOverrides[*Sink]{
+								InstanceInit: (*Sink).instanceInit,
+								SetProperty:  (*Sink).setProperty,
+								GetProperty:  (*Sink).getProperty,
+							},
+						},
+					},
+				},
+				Start:   (*Sink).start,
+				Stop:    (*Sink).stop,
+				SetCaps: (*Sink).setCaps,
+				Render:  (*Sink).render,
+			},
+			nil,
+		)
+	})
+	return gtype
+}
+
+// Register registers nedwhipsink with plugin, as the plugin's init does. A
+// nil plugin registers the element for this process only. gst.Init must
+// have been called.
+func Register(plugin gst.Plugin) bool {
+	return gst.ElementRegister(plugin, ElementName, uint(gst.RankNone), elementType())
+}
+
+// RegisterStatic makes nedwhipsink available in this process without
+// loading libgstnedstream.so (after gst.Init). Calling it again is harmless.
+func RegisterStatic() bool {
+	return Register(nil)
+}
+
+func classInit(class *gstbase.BaseSinkClass) {
+	ec := class.ParentClass()
+	// SetMetadata, not SetStaticMetadata: the latter frees strings GStreamer keeps.
+	ec.SetMetadata(
+		"Nedstream WHIP publisher sink",
+		"Sink/Network/Video",
+		"Publishes H.264 or VP8 video to a WHIP server over WebRTC, reconnecting with backoff; "+
+			"posts "+MessageName+" messages and asks upstream for keyframes",
+		"nedstream project",
+	)
+	ec.AddPadTemplate(gst.NewPadTemplate("sink", gst.PadSink, gst.PadAlways, gst.CapsFromString(Caps)))
+
+	specs := make([]*gobject.ParamSpec, len(properties))
+	for i, p := range properties {
+		specs[i] = p.spec()
+	}
+	ec.ParentClass().ParentClass().ParentClass().InstallProperties(specs)
+	for _, s := range specs {
+		gobject.UnsafeParamSpecToGlibFull(s)
+	}
+}
+
+func (s *Sink) instanceInit() {
+	s.settings = DefaultSettings()
+}
+
+func (s *Sink) element() *C.GstElement {
+	return (*C.GstElement)(gobject.UnsafeObjectToGlibNone(s))
+}
+
+func (s *Sink) log(level int, format string, args ...any) {
+	msg := C.CString(fmt.Sprintf(format, args...))
+	defer C.free(unsafe.Pointer(msg))
+	C.ned_whip_log(s.element(), C.int(level), msg)
+}
+
+// Error kinds of ned_whip_error.
+const (
+	errSettings     = 0
+	errUnauthorized = 1
+	errFormat       = 2
+	errFailed       = 3
+)
+
+func (s *Sink) elementError(kind int, text string, debug string) {
+	ct, cd := C.CString(text), C.CString(debug)
+	defer C.free(unsafe.Pointer(ct))
+	defer C.free(unsafe.Pointer(cd))
+	C.ned_whip_error(s.element(), C.int(kind), ct, cd)
+}
+
+func (s *Sink) setProperty(id uint, value any, pspec *gobject.ParamSpec) {
+	if int(id) >= len(properties) {
+		s.log(1, "ignoring unknown property id %d (%s)", id, pspec.Name())
+		return
+	}
+	s.settingsMu.Lock()
+	properties[id].set(&s.settings, value)
+	s.settingsMu.Unlock()
+}
+
+func (s *Sink) getProperty(id uint, pspec *gobject.ParamSpec) any {
+	if int(id) >= len(properties) {
+		return nil
+	}
+	s.settingsMu.Lock()
+	defer s.settingsMu.Unlock()
+	return properties[id].get(&s.settings)
+}
+
+func (s *Sink) snapshot() Settings {
+	s.settingsMu.Lock()
+	defer s.settingsMu.Unlock()
+	return s.settings
+}
+
+// start checks the properties; publishing starts at the first caps.
+func (s *Sink) start() bool {
+	if _, err := s.snapshot().clientOptions(); err != nil {
+		s.elementError(errSettings, "Invalid nedwhipsink settings: "+err.Error(), err.Error())
+		return false
+	}
+	s.stateMu.Lock()
+	s.running = true
+	s.stateMu.Unlock()
+	return true
+}
+
+// stopWait bounds how long stop waits for the client's DELETE.
+const stopWait = 5 * time.Second
+
+// stop ends the publication (DELETE of the session) and the broadcaster.
+func (s *Sink) stop() bool {
+	s.stateMu.Lock()
+	cancel, done, bc := s.cancel, s.done, s.bc
+	s.cancel, s.done, s.bc, s.codec, s.running = nil, nil, nil, "", false
+	s.stateMu.Unlock()
+	if cancel != nil {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(stopWait):
+			s.log(1, "the WHIP client did not stop within %v", stopWait)
+		}
+	}
+	if bc != nil {
+		_ = bc.Close()
+	}
+	return true
+}
+
+func (s *Sink) setCaps(caps *gst.Caps) bool {
+	media := C.ned_whip_caps_media((*C.GstCaps)(gst.UnsafeCapsToGlibNone(caps)))
+	if media == nil {
+		return false
+	}
+	codec, err := codecFromCaps(C.GoString(media))
+	if err != nil {
+		s.elementError(errFormat, "nedwhipsink: "+err.Error(), err.Error())
+		return false
+	}
+	s.stateMu.Lock()
+	defer s.stateMu.Unlock()
+	if s.bc != nil {
+		if s.codec == codec {
+			return true
+		}
+		msg := fmt.Sprintf("codec changed from %s to %s while streaming", s.codec, codec)
+		s.elementError(errFormat, "nedwhipsink: "+msg, msg)
+		return false
+	}
+	opts, err := s.snapshot().clientOptions()
+	if err != nil {
+		s.elementError(errSettings, "Invalid nedwhipsink settings: "+err.Error(), err.Error())
+		return false
+	}
+	bc, err := fanout.New(fanout.Options{Video: codec, OnKeyframeRequest: s.onKeyframeRequest})
+	if err != nil {
+		s.elementError(errFailed, "nedwhipsink: cannot create the broadcaster: "+err.Error(), err.Error())
+		return false
+	}
+	opts.Broadcaster = bc
+	opts.OnEvent = s.onEvent
+	client, err := whip.New(opts)
+	if err != nil {
+		_ = bc.Close()
+		s.elementError(errSettings, "Invalid nedwhipsink settings: "+err.Error(), err.Error())
+		return false
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := client.Run(ctx); err != nil {
+			if errors.Is(err, whip.ErrUnauthorized) {
+				s.elementError(errUnauthorized, "nedwhipsink: the WHIP server refused the token: "+err.Error(), err.Error())
+			} else {
+				s.elementError(errFailed, "nedwhipsink: "+err.Error(), err.Error())
+			}
+		}
+	}()
+	s.codec, s.bc, s.cancel, s.done = codec, bc, cancel, done
+	s.log(2, "publishing %s to %s", codec, opts.URL)
+	return true
+}
+
+func (s *Sink) render(buf *gst.Buffer) gst.FlowReturn {
+	s.stateMu.Lock()
+	bc := s.bc
+	s.stateMu.Unlock()
+	if bc == nil {
+		s.elementError(errFormat, "nedwhipsink: data before caps", "no caps were negotiated")
+		return gst.FlowNotNegotiated
+	}
+	cbuf := (*C.GstBuffer)(gst.UnsafeBufferToGlibNone(buf))
+	var info C.GstMapInfo
+	if C.ned_whip_buffer_map(cbuf, &info) == 0 {
+		s.elementError(errFailed, "nedwhipsink: cannot map a buffer", "gst_buffer_map failed")
+		return gst.FlowError
+	}
+	sample := fanout.Sample{Data: unsafe.Slice((*byte)(unsafe.Pointer(info.data)), int(info.size))}
+	if pts := C.ned_whip_buffer_pts(cbuf); pts != C.GST_CLOCK_TIME_NONE {
+		sample.PTS, sample.HasPTS = time.Duration(pts), true
+	}
+	if d := C.ned_whip_buffer_duration(cbuf); d != C.GST_CLOCK_TIME_NONE {
+		sample.Duration = time.Duration(d)
+	}
+	err := bc.WriteVideo(sample)
+	C.ned_whip_buffer_unmap(cbuf, &info)
+	if err != nil {
+		if errors.Is(err, fanout.ErrClosed) {
+			return gst.FlowFlushing
+		}
+		s.log(1, "dropping a sample: %v", err)
+	}
+	return gst.FlowOK
+}
+
+func (s *Sink) onKeyframeRequest(r fanout.KeyframeRequest) {
+	s.stateMu.Lock()
+	running := s.running
+	s.stateMu.Unlock()
+	if !running {
+		return
+	}
+	reason := C.CString(fmt.Sprintf("%v %s", r.Reason, r.ViewerID))
+	defer C.free(unsafe.Pointer(reason))
+	C.ned_whip_force_key_unit((*C.GstBaseSink)(unsafe.Pointer(s.element())), reason)
+}
+
+// onEvent posts a status message.
+func (s *Sink) onEvent(e whip.Event) {
+	msg := ""
+	if e.Err != nil {
+		msg = e.Err.Error()
+	}
+	ce, cm := C.CString(string(e.Type)), C.CString(msg)
+	defer C.free(unsafe.Pointer(ce))
+	defer C.free(unsafe.Pointer(cm))
+	C.ned_whip_status_message(s.element(), ce, C.int(e.Attempt), cm, C.guint64(e.Retry.Milliseconds()))
+}
