@@ -76,8 +76,10 @@ func launch(t *testing.T, timeout time.Duration, description string) <-chan gstt
 
 // viewer is a minimal pion WHEP receiver recording H.264 NAL unit types.
 type viewer struct {
-	pc  *webrtc.PeerConnection
-	api *peer.API
+	pc       *webrtc.PeerConnection
+	api      *peer.API
+	resource string // session URL from Location
+	vp8      bool
 
 	mu    sync.Mutex
 	units []int
@@ -122,6 +124,56 @@ func nalTypes(p []byte) []int {
 	}
 }
 
+// vp8Key returns 1 for the start of a VP8 keyframe, 0 for the start of an
+// interframe, nothing for continuation packets (RFC 7741 payload descriptor).
+func vp8Key(p []byte) []int {
+	if len(p) < 1 || p[0]&0x10 == 0 || p[0]&0x07 != 0 { // S bit, partition 0
+		return nil
+	}
+	i := 1
+	if p[0]&0x80 != 0 { // X: extension byte
+		if len(p) < 2 {
+			return nil
+		}
+		x := p[1]
+		i = 2
+		if x&0x80 != 0 { // I: picture id
+			if len(p) > i && p[i]&0x80 != 0 {
+				i += 2
+			} else {
+				i++
+			}
+		}
+		if x&0x40 != 0 { // L: TL0PICIDX
+			i++
+		}
+		if x&0x30 != 0 { // T or K
+			i++
+		}
+	}
+	if len(p) <= i {
+		return nil
+	}
+	if p[i]&0x01 == 0 {
+		return []int{1}
+	}
+	return []int{0}
+}
+
+// del ends the session with a DELETE.
+func (v *viewer) del(ctx context.Context) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodDelete, v.resource, nil)
+	if err != nil {
+		return 0, err
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	res.Body.Close()
+	return res.StatusCode, nil
+}
+
 // statusError is a non-201 answer to the offer.
 type statusError struct {
 	status int
@@ -162,7 +214,12 @@ func dial(ctx context.Context, endpoint, token string) (*viewer, error) {
 				return
 			}
 			v.mu.Lock()
-			v.units = append(v.units, nalTypes(p.Payload)...)
+			if strings.EqualFold(tr.Codec().MimeType, webrtc.MimeTypeVP8) {
+				v.vp8 = true
+				v.units = append(v.units, vp8Key(p.Payload)...)
+			} else {
+				v.units = append(v.units, nalTypes(p.Payload)...)
+			}
 			v.mu.Unlock()
 		}
 	})
@@ -204,6 +261,11 @@ func dial(ctx context.Context, endpoint, token string) (*viewer, error) {
 	if res.StatusCode != http.StatusCreated {
 		return fail(&statusError{res.StatusCode, strings.TrimSpace(string(body))})
 	}
+	loc, err := res.Request.URL.Parse(res.Header.Get("Location"))
+	if err != nil {
+		return fail(fmt.Errorf("bad Location: %w", err))
+	}
+	v.resource = loc.String()
 	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: string(body)}); err != nil {
 		return fail(err)
 	}
@@ -232,6 +294,9 @@ func TestViewerStartsOnIDR(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	if code, err := v.del(ctx); err != nil || code != http.StatusOK {
+		t.Errorf("DELETE %s: %d %v", v.resource, code, err)
+	}
 	out := <-done
 	if out.Err != nil {
 		t.Fatalf("gst-launch: %v\n%s", out.Err, out.Combined())
@@ -251,6 +316,44 @@ func TestViewerStartsOnIDR(t *testing.T) {
 	if !strings.Contains(text, nedwhepsink.MessageName) || !strings.Contains(text, "event=(string)joined") {
 		t.Errorf("no %s joined message in gst-launch output:\n%s", nedwhepsink.MessageName, text)
 	}
+	if !strings.Contains(text, "event=(string)left") || !strings.Contains(text, "reason=(string)deleted") {
+		t.Errorf("no %s left/deleted message in gst-launch output:\n%s", nedwhepsink.MessageName, text)
+	}
+}
+
+// TestVP8ViewerStartsOnKeyframe: the same with VP8 (vp8enc, keyframes
+// every 300 frames only): the joining viewer's first frame is a keyframe.
+func TestVP8ViewerStartsOnKeyframe(t *testing.T) {
+	port := freePort(t)
+	done := launch(t, 60*time.Second, fmt.Sprintf("videotestsrc is-live=true num-buffers=150 ! "+
+		"video/x-raw,width=320,height=240,framerate=30/1 ! vp8enc deadline=1 keyframe-max-dist=300 ! "+
+		"nedwhepsink address=127.0.0.1:%d path=/live/whep", port))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	time.Sleep(time.Second)
+	v, err := dial(ctx, fmt.Sprintf("http://127.0.0.1:%d/live/whep", port), "")
+	if err != nil {
+		t.Fatalf("dial: %v\n%s", err, (<-done).Combined())
+	}
+	defer v.close()
+	var units []int
+	for ctx.Err() == nil {
+		if units = v.snapshot(); len(units) >= 10 {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	out := <-done
+	if out.Err != nil {
+		t.Fatalf("gst-launch: %v\n%s", out.Err, out.Combined())
+	}
+	if len(units) == 0 || !v.vp8 {
+		t.Fatalf("the viewer received no VP8 video (%v)\n%s", units, out.Combined())
+	}
+	if units[0] != 1 {
+		t.Errorf("first VP8 frame is not a keyframe: %v", head(units))
+	}
+	t.Logf("viewer received %d VP8 frames, key flags %v", len(units), head(units))
 }
 
 func contains(s []int, v int) bool {
