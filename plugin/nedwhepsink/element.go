@@ -20,7 +20,6 @@ import (
 	"strings"
 	"sync"
 	"syscall"
-	"time"
 	"unsafe"
 
 	"github.com/go-gst/go-glib/pkg/gobject/v2"
@@ -29,6 +28,7 @@ import (
 
 	"github.com/nedstream/nedstream/pipeline/webrtc/fanout"
 	"github.com/nedstream/nedstream/pipeline/webrtc/whep"
+	"github.com/nedstream/nedstream/plugin/internal/encsink"
 )
 
 // ElementName is the factory name of the element.
@@ -42,7 +42,7 @@ const TypeName = "GstNedWhepSink"
 const MessageName = "nedstream-whep-viewer"
 
 // Caps are the sink pad caps.
-const Caps = "video/x-h264, stream-format=(string)byte-stream, alignment=(string)au; video/x-vp8"
+const Caps = encsink.Caps
 
 // Sink is one nedwhepsink instance. Settings are guarded by settingsMu;
 // the server state by stateMu (start/stop/set_caps/render and the server's
@@ -218,11 +218,7 @@ func (s *Sink) stop() bool {
 }
 
 func (s *Sink) setCaps(caps *gst.Caps) bool {
-	media := C.ned_whep_caps_media((*C.GstCaps)(gst.UnsafeCapsToGlibNone(caps)))
-	if media == nil {
-		return false
-	}
-	codec, err := codecFromCaps(C.GoString(media))
+	codec, err := encsink.Codec(caps)
 	if err != nil {
 		s.elementError(errFormat, "nedwhepsink: "+err.Error(), err.Error())
 		return false
@@ -285,28 +281,14 @@ func (s *Sink) render(buf *gst.Buffer) gst.FlowReturn {
 		s.elementError(errFormat, "nedwhepsink: data before caps", "no caps were negotiated")
 		return gst.FlowNotNegotiated
 	}
-	cbuf := (*C.GstBuffer)(gst.UnsafeBufferToGlibNone(buf))
-	var info C.GstMapInfo
-	if C.ned_whep_buffer_map(cbuf, &info) == 0 {
+	flow, err := encsink.Write(bc, buf)
+	switch {
+	case errors.Is(err, encsink.ErrMap):
 		s.elementError(errFailed, "nedwhepsink: cannot map a buffer", "gst_buffer_map failed")
-		return gst.FlowError
-	}
-	sample := fanout.Sample{Data: unsafe.Slice((*byte)(unsafe.Pointer(info.data)), int(info.size))}
-	if pts := C.ned_whep_buffer_pts(cbuf); pts != C.GST_CLOCK_TIME_NONE {
-		sample.PTS, sample.HasPTS = time.Duration(pts), true
-	}
-	if d := C.ned_whep_buffer_duration(cbuf); d != C.GST_CLOCK_TIME_NONE {
-		sample.Duration = time.Duration(d)
-	}
-	err := bc.WriteVideo(sample)
-	C.ned_whep_buffer_unmap(cbuf, &info)
-	if err != nil {
-		if errors.Is(err, fanout.ErrClosed) {
-			return gst.FlowFlushing
-		}
+	case err != nil:
 		s.log(1, "dropping a sample: %v", err)
 	}
-	return gst.FlowOK
+	return flow
 }
 
 // onKeyframeRequest runs on the fanout's limiter goroutine.
@@ -317,9 +299,10 @@ func (s *Sink) onKeyframeRequest(r fanout.KeyframeRequest) {
 	if !running {
 		return
 	}
-	reason := C.CString(fmt.Sprintf("%v viewer %s", r.Reason, r.ViewerID))
-	defer C.free(unsafe.Pointer(reason))
-	C.ned_whep_force_key_unit((*C.GstBaseSink)(unsafe.Pointer(s.element())), reason)
+	s.log(3, "requesting a keyframe upstream (%v viewer %s)", r.Reason, r.ViewerID)
+	if !encsink.ForceKeyUnit(s) {
+		s.log(3, "force-key-unit event was not handled upstream")
+	}
 }
 
 // onEvent posts a viewer message.

@@ -9,7 +9,6 @@ import (
 
 	"github.com/go-gst/go-glib/pkg/gobject/v2"
 
-	"github.com/nedstream/nedstream/pipeline/webrtc/fanout"
 	"github.com/nedstream/nedstream/pipeline/webrtc/peer"
 	"github.com/nedstream/nedstream/pipeline/webrtc/whep"
 )
@@ -102,17 +101,6 @@ func (s Settings) serverOptions() (whep.Options, error) {
 		AllowedOrigins: splitList(s.CORSOrigins),
 		ICE:            ice,
 	}, nil
-}
-
-// codecFromCaps maps a caps structure name to the fanout codec.
-func codecFromCaps(media string) (fanout.Codec, error) {
-	switch media {
-	case "video/x-h264":
-		return fanout.H264, nil
-	case "video/x-vp8":
-		return fanout.VP8, nil
-	}
-	return "", fmt.Errorf("unsupported caps %q", media)
 }
 
 // property is one element property: its spec, and how it reads and writes

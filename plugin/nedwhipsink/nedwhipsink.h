@@ -1,5 +1,5 @@
 /* C side of the nedwhipsink element: the debug category, element errors and
- * messages, buffer access and the upstream force-key-unit event. Go code in
+ * messages. Go code in
  * this package calls these through cgo. */
 #ifndef NEDSTREAM_NEDWHIPSINK_H
 #define NEDSTREAM_NEDWHIPSINK_H
@@ -13,11 +13,5 @@ void ned_whip_log (GstElement * e, int level, const char *msg);
 void ned_whip_error (GstElement * e, int kind, const char *text, const char *debug);
 void ned_whip_status_message (GstElement * e, const char *event, int attempt,
     const char *error, guint64 retry_ms);
-gboolean ned_whip_force_key_unit (GstBaseSink * sink, const char *reason);
-gboolean ned_whip_buffer_map (GstBuffer * buf, GstMapInfo * info);
-void ned_whip_buffer_unmap (GstBuffer * buf, GstMapInfo * info);
-GstClockTime ned_whip_buffer_pts (GstBuffer * buf);
-GstClockTime ned_whip_buffer_duration (GstBuffer * buf);
-const char *ned_whip_caps_media (GstCaps * caps);
 
 #endif

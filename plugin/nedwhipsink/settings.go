@@ -10,7 +10,6 @@ import (
 
 	"github.com/go-gst/go-glib/pkg/gobject/v2"
 
-	"github.com/nedstream/nedstream/pipeline/webrtc/fanout"
 	"github.com/nedstream/nedstream/pipeline/webrtc/peer"
 	"github.com/nedstream/nedstream/pipeline/webrtc/whip"
 )
@@ -69,16 +68,6 @@ func (s Settings) clientOptions() (whip.Options, error) {
 		MinBackoff: min(500*time.Millisecond, maxBackoff),
 		MaxBackoff: maxBackoff,
 	}, nil
-}
-
-func codecFromCaps(media string) (fanout.Codec, error) {
-	switch media {
-	case "video/x-h264":
-		return fanout.H264, nil
-	case "video/x-vp8":
-		return fanout.VP8, nil
-	}
-	return "", fmt.Errorf("unsupported caps %q", media)
 }
 
 type property struct {
