@@ -16,7 +16,7 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(gsttest.Main(m)) }
 
-var wantProperties = []string{"location", "token", "ice-servers", "max-backoff"}
+var wantProperties = []string{"endpoint", "token", "ice-servers", "max-backoff", "location"}
 
 func TestInspectListsEveryProperty(t *testing.T) {
 	out := gsttest.Command(t, time.Minute, "gst-inspect-1.0", nedwhipsink.ElementName)
@@ -64,7 +64,7 @@ func ingestServer(t *testing.T, token string) (*ingest.Server, string) {
 // sees an IDR first, and the session is DELETEd at the end of the stream.
 func TestPublishes(t *testing.T) {
 	srv, url := ingestServer(t, "secret")
-	out := launch(t, 60*time.Second, 120, "location="+url+" token=secret")
+	out := launch(t, 60*time.Second, 120, "endpoint="+url+" token=secret")
 	if out.Err != nil {
 		t.Fatalf("gst-launch: %v\n%s", out.Err, out.Combined())
 	}
@@ -99,6 +99,7 @@ func TestPublishes(t *testing.T) {
 func TestWrongTokenIsAnError(t *testing.T) {
 	srv, url := ingestServer(t, "secret")
 	start := time.Now()
+	// location is the alias of endpoint.
 	out := launch(t, 60*time.Second, 600, "location="+url+" token=wrong")
 	if out.Err == nil {
 		t.Fatalf("gst-launch succeeded with a wrong token\n%s", out.Combined())
@@ -114,11 +115,11 @@ func TestWrongTokenIsAnError(t *testing.T) {
 	}
 }
 
-// TestBadLocation: an invalid location is a clear element error.
-func TestBadLocation(t *testing.T) {
-	for _, props := range []string{"", "location=ftp://x/whip", "location=nonsense"} {
+// TestBadEndpoint: an invalid endpoint (or location) is a clear element error.
+func TestBadEndpoint(t *testing.T) {
+	for _, props := range []string{"", "endpoint=ftp://x/whip", "location=nonsense"} {
 		out := launch(t, 30*time.Second, 30, props)
-		if out.Err == nil || !strings.Contains(out.Combined(), "Invalid nedwhipsink settings: property location") {
+		if out.Err == nil || !strings.Contains(out.Combined(), "Invalid nedwhipsink settings: property endpoint") {
 			t.Errorf("%q: want a settings error, got %v\n%s", props, out.Err, out.Combined())
 		}
 	}

@@ -16,7 +16,8 @@ import (
 
 // Settings are the element's properties.
 type Settings struct {
-	// Location is the WHIP endpoint URL.
+	// Location is the WHIP endpoint URL (properties endpoint and its
+	// alias location).
 	Location string
 	// Token, when set, is sent as a bearer token.
 	Token string
@@ -46,7 +47,7 @@ func splitList(s string) []string {
 func (s Settings) clientOptions() (whip.Options, error) {
 	u, err := url.Parse(s.Location)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return whip.Options{}, fmt.Errorf("property location %q: want an http:// or https:// WHIP endpoint", s.Location)
+		return whip.Options{}, fmt.Errorf("property endpoint %q: want an http:// or https:// WHIP endpoint", s.Location)
 	}
 	if strings.ContainsAny(s.Token, " \t\r\n\"") {
 		return whip.Options{}, fmt.Errorf("property token: must not contain spaces, quotes or line breaks")
@@ -101,7 +102,7 @@ func stringProp(name, nick, blurb string, def string, field func(*Settings) *str
 // properties lists the element's properties (GObject ids: position plus
 // one). They apply at the next start.
 var properties = []property{
-	stringProp("location", "Location", "WHIP endpoint URL (http:// or https://, required)",
+	stringProp("endpoint", "Endpoint", "WHIP endpoint URL (http:// or https://, required)",
 		"", func(s *Settings) *string { return &s.Location }),
 	stringProp("token", "Token", "Bearer token sent to the WHIP server (empty: none)",
 		"", func(s *Settings) *string { return &s.Token }),
@@ -117,6 +118,10 @@ var properties = []property{
 		get: func(s *Settings) any { return int32(s.MaxBackoffMs) },
 		set: func(s *Settings, v any) { s.MaxBackoffMs = int(asInt32(v)) },
 	},
+	// location is kept as an alias of endpoint (the name playbin-style URI
+	// sinks use); both read and write the same setting.
+	stringProp("location", "Location", "Alias of endpoint: the WHIP endpoint URL",
+		"", func(s *Settings) *string { return &s.Location }),
 }
 
 // PropertyNames returns the names of the element's own properties, in order.
