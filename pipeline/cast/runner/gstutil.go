@@ -1,0 +1,144 @@
+package runner
+
+// #cgo pkg-config: gstreamer-1.0 gstreamer-app-1.0
+// #include <stdlib.h>
+// #include <string.h>
+// #include <gst/gst.h>
+// #include <gst/app/gstappsrc.h>
+//
+// static int ned_has_property (GstElement *e, const char *name) {
+//   return g_object_class_find_property (G_OBJECT_GET_CLASS (e), name) != NULL;
+// }
+// static void ned_set_arg (GstElement *e, const char *name, const char *value) {
+//   gst_util_set_object_arg (G_OBJECT (e), name, value);
+// }
+// static guint ned_get_uint (GstElement *e, const char *name) {
+//   guint v = 0;
+//   if (g_object_class_find_property (G_OBJECT_GET_CLASS (e), name) == NULL)
+//     return 0;
+//   g_object_get (G_OBJECT (e), name, &v, NULL);
+//   return v;
+// }
+// /* 1 when the factory has a sink pad template named audio* or accepting audio caps. */
+// static int ned_factory_has_audio_sink (const char *factory) {
+//   GstElementFactory *f = gst_element_factory_find (factory);
+//   const GList *l;
+//   int found = 0;
+//   if (f == NULL)
+//     return 0;
+//   for (l = gst_element_factory_get_static_pad_templates (f); l != NULL; l = l->next) {
+//     GstStaticPadTemplate *t = l->data;
+//     if (t->direction != GST_PAD_SINK)
+//       continue;
+//     if (g_str_has_prefix (t->name_template, "audio") ||
+//         (t->static_caps.string != NULL && strstr (t->static_caps.string, "audio/") != NULL))
+//       found = 1;
+//   }
+//   gst_object_unref (f);
+//   return found;
+// }
+// static int ned_factory_exists (const char *factory) {
+//   GstElementFactory *f = gst_element_factory_find (factory);
+//   if (f == NULL)
+//     return 0;
+//   gst_object_unref (f);
+//   return 1;
+// }
+// static int ned_appsrc_push (GstElement *e, const void *data, gsize len) {
+//   GstBuffer *b = gst_buffer_new_memdup (data, len);
+//   return gst_app_src_push_buffer (GST_APP_SRC (e), b) == GST_FLOW_OK;
+// }
+// static void ned_appsrc_eos (GstElement *e) {
+//   gst_app_src_end_of_stream (GST_APP_SRC (e));
+// }
+// static gboolean ned_send_eos_to_pad (GstElement *e, const char *pad) {
+//   GstPad *p = gst_element_get_static_pad (e, pad);
+//   gboolean ok;
+//   if (p == NULL)
+//     return FALSE;
+//   ok = gst_pad_send_event (p, gst_event_new_eos ());
+//   gst_object_unref (p);
+//   return ok;
+// }
+// static gboolean ned_segment_seek (GstElement *pipeline, gboolean flush) {
+//   GstSeekFlags f = GST_SEEK_FLAG_SEGMENT;
+//   if (flush)
+//     f |= GST_SEEK_FLAG_FLUSH;
+//   return gst_element_seek (pipeline, 1.0, GST_FORMAT_TIME, f, GST_SEEK_TYPE_SET, 0, GST_SEEK_TYPE_NONE, -1);
+// }
+import "C"
+
+import (
+	"unsafe"
+
+	"github.com/go-gst/go-gst/pkg/gst"
+)
+
+func celem(e gst.Element) *C.GstElement {
+	return (*C.GstElement)(gst.UnsafeElementToGlibNone(e))
+}
+
+// hasProperty reports whether e has the named property.
+func hasProperty(e gst.Element, name string) bool {
+	cn := C.CString(name)
+	defer C.free(unsafe.Pointer(cn))
+	return C.ned_has_property(celem(e), cn) != 0
+}
+
+// setArg sets a property from its string form (enums by nick), as
+// gst-launch does.
+func setArg(e gst.Element, name, value string) {
+	cn, cv := C.CString(name), C.CString(value)
+	defer C.free(unsafe.Pointer(cn))
+	defer C.free(unsafe.Pointer(cv))
+	C.ned_set_arg(celem(e), cn, cv)
+}
+
+// getUint reads a guint property (0 when there is none).
+func getUint(e gst.Element, name string) uint64 {
+	cn := C.CString(name)
+	defer C.free(unsafe.Pointer(cn))
+	return uint64(C.ned_get_uint(celem(e), cn))
+}
+
+// factoryHasAudioSink reports whether an element factory takes audio.
+func factoryHasAudioSink(factory string) bool {
+	cn := C.CString(factory)
+	defer C.free(unsafe.Pointer(cn))
+	return C.ned_factory_has_audio_sink(cn) != 0
+}
+
+// factoryExists reports whether an element factory is registered.
+func factoryExists(factory string) bool {
+	cn := C.CString(factory)
+	defer C.free(unsafe.Pointer(cn))
+	return C.ned_factory_exists(cn) != 0
+}
+
+// appsrcPush copies an RTP packet into a buffer and pushes it.
+func appsrcPush(e gst.Element, p []byte) bool {
+	if len(p) == 0 {
+		return true
+	}
+	return C.ned_appsrc_push(celem(e), unsafe.Pointer(&p[0]), C.gsize(len(p))) != 0
+}
+
+// appsrcEOS ends an appsrc's stream.
+func appsrcEOS(e gst.Element) { C.ned_appsrc_eos(celem(e)) }
+
+// sendEOSToPad sends EOS into an element's static pad.
+func sendEOSToPad(e gst.Element, pad string) bool {
+	cp := C.CString(pad)
+	defer C.free(unsafe.Pointer(cp))
+	return C.ned_send_eos_to_pad(celem(e), cp) != C.FALSE
+}
+
+// segmentSeek seeks the pipeline to 0 as a segment seek (SEGMENT_DONE at
+// the end instead of EOS, for gapless looping).
+func segmentSeek(p gst.Element, flush bool) bool {
+	f := C.gboolean(C.FALSE)
+	if flush {
+		f = C.TRUE
+	}
+	return C.ned_segment_seek(celem(p), f) != C.FALSE
+}
