@@ -3,6 +3,7 @@ package fanout
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -258,13 +259,36 @@ func (b *Broadcaster) AddViewer(pc *webrtc.PeerConnection, o ViewerOptions) (*Vi
 	return v, nil
 }
 
-func addTrack(pc *webrtc.PeerConnection, t webrtc.TrackLocal, sendOnly bool) (*webrtc.RTPSender, error) {
+func addTrack(pc *webrtc.PeerConnection, t *gatedTrack, sendOnly bool) (*webrtc.RTPSender, error) {
 	if !sendOnly {
 		return pc.AddTrack(t)
 	}
 	tr, err := pc.AddTransceiverFromTrack(t, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
 	if err != nil {
 		return nil, err
+	}
+	// The offer names only the track's codec. Otherwise it lists every
+	// registered codec of the kind (VP8 first), an answerer that picks
+	// one (GStreamer's webrtcbin does) may pick another, and the track
+	// cannot start ("codec is not supported by remote").
+	var exact, sameMime []webrtc.RTPCodecParameters
+	want := t.Codec()
+	for _, c := range tr.Sender().GetParameters().Codecs {
+		if strings.EqualFold(c.MimeType, want.MimeType) {
+			sameMime = append(sameMime, c)
+			if c.SDPFmtpLine == want.SDPFmtpLine {
+				exact = append(exact, c)
+			}
+		}
+	}
+	prefs := exact
+	if len(prefs) == 0 {
+		prefs = sameMime
+	}
+	if len(prefs) > 0 {
+		if err := tr.SetCodecPreferences(prefs); err != nil {
+			return nil, fmt.Errorf("codec preferences: %w", err)
+		}
 	}
 	return tr.Sender(), nil
 }
