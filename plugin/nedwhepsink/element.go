@@ -20,6 +20,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 	"unsafe"
 
 	"github.com/go-gst/go-glib/pkg/gobject/v2"
@@ -38,11 +39,24 @@ const ElementName = "nedwhepsink"
 const TypeName = "GstNedWhepSink"
 
 // MessageName is the name of the element messages posted when a viewer
-// joins or leaves (fields: event=joined|left, id, reason, remote-addr).
+// joins or leaves (fields: event=joined|left, id, reason, remote-addr; a
+// left message also carries the viewer's final statistics, see
+// StatsMessageName).
 const MessageName = "nedstream-whep-viewer"
+
+// StatsMessageName is the name of the element messages posted every
+// stats-interval for each connected viewer. Fields: id, remote-addr,
+// bitrate (bit/s), fraction-lost (0..1), packets-lost, jitter-ms, rtt-ms
+// (from the viewer's RTCP receiver reports), receiver-reports,
+// packets-sent, bytes-sent, plis, firs, overflows, time-to-first-frame-ms.
+const StatsMessageName = "nedstream-whep-stats"
 
 // Caps are the sink pad caps.
 const Caps = encsink.Caps
+
+// AudioCaps are the caps of the optional "audio" request pad (Opus, sent
+// on its own track).
+const AudioCaps = encsink.AudioCaps
 
 // Sink is one nedwhepsink instance. Settings are guarded by settingsMu;
 // the server state by stateMu (start/stop/set_caps/render and the server's
@@ -53,11 +67,12 @@ type Sink struct {
 	settingsMu sync.Mutex
 	settings   Settings
 
-	stateMu sync.Mutex
-	codec   fanout.Codec
-	bc      *fanout.Broadcaster
-	server  *whep.Server
-	running bool
+	stateMu   sync.Mutex
+	codec     fanout.Codec
+	bc        *fanout.Broadcaster
+	server    *whep.Server
+	running   bool
+	stopStats chan struct{} // closed to end the stats ticker
 }
 
 var (
@@ -92,6 +107,7 @@ func elementType() gobject.Type {
 			},
 			nil,
 		)
+		encsink.InstallAudioPad(gtype)
 	})
 	return gtype
 }
@@ -115,8 +131,9 @@ func classInit(class *gstbase.BaseSinkClass) {
 	ec.SetMetadata(
 		"Nedstream WHEP server sink",
 		"Sink/Network/Video",
-		"Serves H.264 or VP8 video to WebRTC viewers over WHEP (one encode, fanned out to every viewer); "+
-			"posts "+MessageName+" messages and asks upstream for keyframes",
+		"Serves H.264 or VP8 video (and Opus audio on an optional audio pad) to WebRTC viewers over WHEP "+
+			"(one encode, fanned out to every viewer); posts "+MessageName+" and "+StatsMessageName+
+			" messages and asks upstream for keyframes",
 		"nedstream project",
 	)
 	ec.AddPadTemplate(gst.NewPadTemplate("sink", gst.PadSink, gst.PadAlways, gst.CapsFromString(Caps)))
@@ -201,9 +218,14 @@ func (s *Sink) start() bool {
 
 // stop closes the WHEP server (ending every session) and the broadcaster.
 func (s *Sink) stop() bool {
+	encsink.Detach(s)
 	s.stateMu.Lock()
 	server, bc := s.server, s.bc
 	s.server, s.bc, s.codec, s.running = nil, nil, "", false
+	if s.stopStats != nil {
+		close(s.stopStats)
+		s.stopStats = nil
+	}
 	s.stateMu.Unlock()
 	if server != nil {
 		if err := server.Close(); err != nil {
@@ -244,7 +266,8 @@ func (s *Sink) startServer(codec fanout.Codec) bool {
 		s.elementError(errSettings, "Invalid nedwhepsink settings: "+err.Error(), err.Error())
 		return false
 	}
-	bc, err := fanout.New(fanout.Options{Video: codec, OnKeyframeRequest: s.onKeyframeRequest})
+	audio := encsink.HasAudioPad(s)
+	bc, err := fanout.New(fanout.Options{Video: codec, Audio: audio, OnKeyframeRequest: s.onKeyframeRequest})
 	if err != nil {
 		s.elementError(errFailed, "nedwhepsink: cannot create the broadcaster: "+err.Error(), err.Error())
 		return false
@@ -269,7 +292,14 @@ func (s *Sink) startServer(codec fanout.Codec) bool {
 		return false
 	}
 	s.codec, s.bc, s.server = codec, bc, server
-	s.log(2, "WHEP server for %s on http://%s%s", codec, addr, set.Path)
+	if audio {
+		encsink.Attach(s, bc, func(err error) { s.log(1, "dropping an audio sample: %v", err) })
+	}
+	if set.StatsIntervalMs > 0 {
+		s.stopStats = make(chan struct{})
+		go s.postStats(server, time.Duration(set.StatsIntervalMs)*time.Millisecond, s.stopStats)
+	}
+	s.log(2, "WHEP server for %s (audio: %v) on http://%s%s", codec, audio, addr, set.Path)
 	return true
 }
 
@@ -305,16 +335,63 @@ func (s *Sink) onKeyframeRequest(r fanout.KeyframeRequest) {
 	}
 }
 
-// onEvent posts a viewer message.
+// onEvent posts a viewer message; a leave carries the final statistics.
 func (s *Sink) onEvent(e whep.Event) {
 	event := "joined"
+	var st *C.NedWhepStats
 	if e.Type == whep.EventLeave {
 		event = "left"
+		cs := cStats(e.Stats)
+		st = &cs
 	}
 	ce, cid, cr, ca := C.CString(event), C.CString(e.SessionID), C.CString(e.Reason), C.CString(e.RemoteAddr)
 	defer C.free(unsafe.Pointer(ce))
 	defer C.free(unsafe.Pointer(cid))
 	defer C.free(unsafe.Pointer(cr))
 	defer C.free(unsafe.Pointer(ca))
-	C.ned_whep_viewer_message(s.element(), ce, cid, cr, ca)
+	C.ned_whep_viewer_message(s.element(), ce, cid, cr, ca, st)
+}
+
+// postStats posts a stats message per connected viewer every interval
+// until stop is closed.
+func (s *Sink) postStats(server *whep.Server, interval time.Duration, stop <-chan struct{}) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+		}
+		for _, info := range server.Sessions() {
+			if !info.Connected {
+				continue
+			}
+			cs := cStats(info.Stats)
+			cid, ca := C.CString(info.ID), C.CString(info.RemoteAddr)
+			C.ned_whep_stats_message(s.element(), cid, ca, &cs)
+			C.free(unsafe.Pointer(cid))
+			C.free(unsafe.Pointer(ca))
+		}
+	}
+}
+
+func ms(d time.Duration) C.double { return C.double(float64(d) / float64(time.Millisecond)) }
+
+// cStats converts a viewer's statistics for the C message helpers.
+func cStats(v fanout.ViewerStats) C.NedWhepStats {
+	return C.NedWhepStats{
+		bitrate:                C.double(v.Bitrate),
+		fraction_lost:          C.double(v.FractionLost),
+		jitter_ms:              ms(v.Jitter),
+		rtt_ms:                 ms(v.RTT),
+		time_to_first_frame_ms: ms(v.TimeToFirstFrame),
+		packets_sent:           C.guint64(v.PacketsSent),
+		bytes_sent:             C.guint64(v.BytesSent),
+		packets_lost:           C.gint64(v.PacketsLost),
+		receiver_reports:       C.guint64(v.ReceiverReports),
+		plis:                   C.guint64(v.PLIs),
+		firs:                   C.guint64(v.FIRs),
+		overflows:              C.guint64(v.Overflows),
+	}
 }

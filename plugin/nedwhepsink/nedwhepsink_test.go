@@ -23,7 +23,7 @@ import (
 func TestMain(m *testing.M) { os.Exit(gsttest.Main(m)) }
 
 var wantProperties = []string{
-	"address", "path", "token", "max-viewers", "ice-servers", "udp-port", "nat-ip", "cors-origins",
+	"address", "path", "token", "max-viewers", "ice-servers", "udp-port", "nat-ip", "cors-origins", "stats-interval",
 }
 
 func TestInspectListsEveryProperty(t *testing.T) {

@@ -31,6 +31,9 @@ type Settings struct {
 	NATIP string
 	// CORSOrigins are comma-separated origins allowed by CORS ("*": any).
 	CORSOrigins string
+	// StatsIntervalMs, when not 0, posts a stats message per connected
+	// viewer every so many milliseconds.
+	StatsIntervalMs int
 }
 
 // DefaultSettings returns the property defaults.
@@ -169,6 +172,15 @@ var properties = []property{
 	stringProp("cors-origins", "CORS origins",
 		"Comma-separated origins allowed by CORS (* for any); empty: no CORS headers",
 		"", func(s *Settings) *string { return &s.CORSOrigins }),
+	{
+		spec: func() *gobject.ParamSpec {
+			return gobject.ParamSpecInt32("stats-interval", "Stats interval",
+				"Milliseconds between nedstream-whep-stats messages (one per connected viewer: bitrate, loss, RTT; 0: none)",
+				0, 3600000, 0, rw)
+		},
+		get: func(s *Settings) any { return int32(s.StatsIntervalMs) },
+		set: func(s *Settings, v any) { s.StatsIntervalMs = int(asInt32(v)) },
+	},
 }
 
 // PropertyNames returns the names of the element's own properties, in order.

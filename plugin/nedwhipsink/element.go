@@ -92,6 +92,7 @@ func elementType() gobject.Type {
 			},
 			nil,
 		)
+		encsink.InstallAudioPad(gtype)
 	})
 	return gtype
 }
@@ -115,7 +116,8 @@ func classInit(class *gstbase.BaseSinkClass) {
 	ec.SetMetadata(
 		"Nedstream WHIP publisher sink",
 		"Sink/Network/Video",
-		"Publishes H.264 or VP8 video to a WHIP server over WebRTC, reconnecting with backoff; "+
+		"Publishes H.264 or VP8 video (and Opus audio on an optional audio pad) to a WHIP server over WebRTC, "+
+			"reconnecting with backoff; "+
 			"posts "+MessageName+" messages and asks upstream for keyframes",
 		"nedstream project",
 	)
@@ -202,6 +204,7 @@ const stopWait = 5 * time.Second
 
 // stop ends the publication (DELETE of the session) and the broadcaster.
 func (s *Sink) stop() bool {
+	encsink.Detach(s)
 	s.stateMu.Lock()
 	cancel, done, bc := s.cancel, s.done, s.bc
 	s.cancel, s.done, s.bc, s.codec, s.running = nil, nil, nil, "", false
@@ -241,7 +244,8 @@ func (s *Sink) setCaps(caps *gst.Caps) bool {
 		s.elementError(errSettings, "Invalid nedwhipsink settings: "+err.Error(), err.Error())
 		return false
 	}
-	bc, err := fanout.New(fanout.Options{Video: codec, OnKeyframeRequest: s.onKeyframeRequest})
+	audio := encsink.HasAudioPad(s)
+	bc, err := fanout.New(fanout.Options{Video: codec, Audio: audio, OnKeyframeRequest: s.onKeyframeRequest})
 	if err != nil {
 		s.elementError(errFailed, "nedwhipsink: cannot create the broadcaster: "+err.Error(), err.Error())
 		return false
@@ -267,7 +271,10 @@ func (s *Sink) setCaps(caps *gst.Caps) bool {
 		}
 	}()
 	s.codec, s.bc, s.cancel, s.done = codec, bc, cancel, done
-	s.log(2, "publishing %s to %s", codec, opts.URL)
+	if audio {
+		encsink.Attach(s, bc, func(err error) { s.log(1, "dropping an audio sample: %v", err) })
+	}
+	s.log(2, "publishing %s (audio: %v) to %s", codec, audio, opts.URL)
 	return true
 }
 

@@ -124,3 +124,21 @@ func TestBadEndpoint(t *testing.T) {
 		}
 	}
 }
+
+// TestPublishesAudio: with the audio request pad linked, Opus goes out on
+// its own track beside the video.
+func TestPublishesAudio(t *testing.T) {
+	srv, url := ingestServer(t, "")
+	desc := "videotestsrc is-live=true num-buffers=90 ! video/x-raw,width=320,height=240,framerate=30/1 ! " +
+		"vp8enc deadline=1 ! nedwhipsink name=s endpoint=" + url + " " +
+		"audiotestsrc is-live=true num-buffers=150 samplesperbuffer=960 ! audio/x-raw,rate=48000 ! opusenc ! s.audio"
+	out := gsttest.Command(t, 60*time.Second, "gst-launch-1.0", append([]string{"-m"}, strings.Fields(desc)...)...)
+	if out.Err != nil {
+		t.Fatalf("gst-launch: %v\n%s", out.Err, out.Combined())
+	}
+	st := srv.Stats()
+	t.Logf("ingest: %d video, %d audio packets", st.VideoPackets, st.AudioPackets)
+	if st.VideoPackets == 0 || st.AudioPackets < 25 {
+		t.Errorf("ingest stats %+v: want video and >= 25 audio packets\n%s", st, out.Combined())
+	}
+}

@@ -13,5 +13,15 @@ void ned_enc_buffer_unmap (GstBuffer * buf, GstMapInfo * info);
 GstClockTime ned_enc_buffer_pts (GstBuffer * buf);
 GstClockTime ned_enc_buffer_duration (GstBuffer * buf);
 const char *ned_enc_caps_media (GstCaps * caps);
+GstClockTime ned_enc_running_time (GstBaseSink * sink, GstClockTime pts);
+
+/* The optional audio pad: a request pad "audio" (audio/x-opus) added to a
+ * GstBaseSink subclass. ned_enc_audio_install patches the class (pad
+ * template, request/release pad, change_state) before the element is
+ * registered; buffers are synchronised to the clock like the base sink's
+ * own pad and handed to the Go side (nedEncAudioWrite). */
+#define NED_ENC_AUDIO_CAPS "audio/x-opus, rate=(int)48000, channels=(int)[ 1, 2 ]"
+void ned_enc_audio_install (GType type);
+gboolean ned_enc_has_audio_pad (GstElement * e);
 
 #endif
