@@ -176,3 +176,29 @@ func copyFile(src, dst string) error {
 		return err
 	})
 }
+
+// AddRenderer copies a renderer model (docs/MODELS.md, role "renderer")
+// into the pack in dir as renderer.onnx, records it in the manifest and
+// rewrites the manifest. The pack must already carry the manipulator roles;
+// the model's tensors are checked by CheckModels.
+func AddRenderer(dir, model string) error {
+	p, err := Load(dir)
+	if err != nil {
+		return fmt.Errorf("add renderer: %w", err)
+	}
+	m := p.Manifest
+	if _, ok := m.Files[RoleManipulator]; !ok {
+		return fmt.Errorf("add renderer: model pack %s has no %s (a renderer only serves editing)", dir, RoleManipulator)
+	}
+	const file = "renderer.onnx"
+	if err := copyFile(model, filepath.Join(dir, file)); err != nil {
+		return fmt.Errorf("add renderer: %w", err)
+	}
+	ins, outs := RendererTensors()
+	err = AddFile(dir, &m, RoleRenderer, Entry{File: file, Kind: KindONNX, Inputs: ins, Outputs: outs,
+		License: "NOASSERTION", Source: "renderer model added with pack.AddRenderer from " + filepath.Base(model)})
+	if err != nil {
+		return fmt.Errorf("add renderer: %w", err)
+	}
+	return WriteManifest(dir, &m)
+}

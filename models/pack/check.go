@@ -37,6 +37,11 @@ func (p *Pack) CheckModels() error {
 		}
 		problems = append(problems, checkTensors(role, "input", e.Inputs, ins)...)
 		problems = append(problems, checkTensors(role, "output", e.Outputs, outs)...)
+		if role == RoleRenderer {
+			wantIn, wantOut := RendererTensors()
+			problems = append(problems, checkTensors(role, "input", wantIn, ins)...)
+			problems = append(problems, checkTensors(role, "output", wantOut, outs)...)
+		}
 		if mi := p.Manifest.Manipulator; mi != nil && IsManipulatorRole(role) {
 			problems = append(problems, p.checkManipulatorModel(role, mi, ins, outs)...)
 		}

@@ -70,3 +70,23 @@ func ManipulatorTensors(role string, s int) (inputs, outputs []Tensor, err error
 func IsManipulatorRole(role string) bool {
 	return role == RoleStyleMapping || role == RoleStyleEncoder || role == RoleManipulator
 }
+
+// RoleRenderer (optional) is a learned renderer that replaces the warp:
+// face crop + source and target geometry -> edited crop (docs/MODELS.md).
+const RoleRenderer = "renderer"
+
+// Renderer tensors and sizes (models/render runs the model).
+const (
+	TensorCrop     = "crop"     // renderer input [1,3,N,N], RGB in [0,1]
+	TensorSource   = "source"   // renderer input [1,468,2], crop-normalised x, y
+	TensorTarget   = "target"   // renderer input [1,468,2], crop-normalised x, y
+	TensorCropOut  = "crop_out" // renderer output [1,3,N,N], RGB in [0,1]
+	RendererPoints = 468
+)
+
+// RendererTensors returns the inputs and outputs the renderer contract
+// fixes; -1 marks the crop side N (the model may fix it).
+func RendererTensors() (inputs, outputs []Tensor) {
+	return []Tensor{{TensorCrop, []int64{1, 3, -1, -1}}, {TensorSource, []int64{1, RendererPoints, 2}}, {TensorTarget, []int64{1, RendererPoints, 2}}},
+		[]Tensor{{TensorCropOut, []int64{1, 3, -1, -1}}}
+}

@@ -157,7 +157,7 @@ type Pack struct {
 var RequiredRoles = []string{RoleDetector, RoleLandmarker, RoleIris, RoleBlendshapes, RoleCanonicalMesh, RoleGeometry}
 
 // EditingRoles are the roles expression editing needs in addition
-// (style_encoder is optional).
+// (style_encoder and renderer are optional).
 var EditingRoles = []string{RoleExpressionBasis, RoleStyleMapping, RoleManipulator}
 
 // Load reads dir/pack.json and checks that every file it names exists and
@@ -210,8 +210,9 @@ func (m *Manifest) checkManipulator() []string {
 	_, hasMapping := m.Files[RoleStyleMapping]
 	_, hasManip := m.Files[RoleManipulator]
 	_, hasEncoder := m.Files[RoleStyleEncoder]
+	_, hasRenderer := m.Files[RoleRenderer]
 	if m.Schema < 2 {
-		for _, role := range []string{RoleExpressionBasis, RoleStyleMapping, RoleStyleEncoder, RoleManipulator} {
+		for _, role := range []string{RoleExpressionBasis, RoleStyleMapping, RoleStyleEncoder, RoleManipulator, RoleRenderer} {
 			if _, ok := m.Files[role]; ok {
 				problems = append(problems, fmt.Sprintf("role %q needs manifest schema 2 (the manifest says %d)", role, m.Schema))
 			}
@@ -226,6 +227,8 @@ func (m *Manifest) checkManipulator() []string {
 		problems = append(problems, fmt.Sprintf("roles %q and %q come together (the manifest has only one)", RoleStyleMapping, RoleManipulator))
 	case hasEncoder && !hasManip:
 		problems = append(problems, fmt.Sprintf("role %q without %q", RoleStyleEncoder, RoleManipulator))
+	case hasRenderer && !hasManip:
+		problems = append(problems, fmt.Sprintf("role %q without %q", RoleRenderer, RoleManipulator))
 	}
 	mi := m.Manipulator
 	switch {
