@@ -19,6 +19,13 @@ package runner
 //   g_object_get (G_OBJECT (e), name, &v, NULL);
 //   return v;
 // }
+// static gdouble ned_get_double (GstElement *e, const char *name) {
+//   gdouble v = 0;
+//   if (g_object_class_find_property (G_OBJECT_GET_CLASS (e), name) == NULL)
+//     return 0;
+//   g_object_get (G_OBJECT (e), name, &v, NULL);
+//   return v;
+// }
 // /* 1 when the factory has a sink pad template named audio* or accepting audio caps. */
 // static int ned_factory_has_audio_sink (const char *factory) {
 //   GstElementFactory *f = gst_element_factory_find (factory);
@@ -99,6 +106,13 @@ func getUint(e gst.Element, name string) uint64 {
 	cn := C.CString(name)
 	defer C.free(unsafe.Pointer(cn))
 	return uint64(C.ned_get_uint(celem(e), cn))
+}
+
+// getDouble reads a gdouble property (0 when there is none).
+func getDouble(e gst.Element, name string) float64 {
+	cn := C.CString(name)
+	defer C.free(unsafe.Pointer(cn))
+	return float64(C.ned_get_double(celem(e), cn))
 }
 
 // factoryHasAudioSink reports whether an element factory takes audio.

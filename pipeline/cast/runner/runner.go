@@ -477,6 +477,11 @@ func (r *Runner) attemptOnce(ctx context.Context) error {
 				r.dropBase[name] += in - out - level
 			}
 		}
+		for name := range r.queues {
+			if _, ok := r.dropBase[name]; !ok {
+				r.dropBase[name] = 0
+			}
+		}
 		r.pipeline, r.filter, r.whipVideo, r.queues = nil, nil, nil, nil
 		r.mu.Unlock()
 		pipeline.SetState(gst.StateNull)
@@ -828,9 +833,12 @@ func FormatOverrides(o []cast.FaceOverride) string {
 func (r *Runner) Status() cast.Status {
 	dropped := map[string]uint64{}
 	r.mu.Lock()
-	names := make([]string, 0, len(r.queues))
-	for n := range r.queues {
-		names = append(names, n)
+	var names []string
+	for _, n := range append([]string{"input"}, cast.Outputs...) {
+		_, live := r.queues[n]
+		if _, seen := r.dropBase[n]; live || seen {
+			names = append(names, n)
+		}
 	}
 	r.mu.Unlock()
 	for _, n := range names {

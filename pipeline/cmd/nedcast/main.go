@@ -23,6 +23,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/nedstream/nedstream/pipeline/cast"
 	"github.com/nedstream/nedstream/pipeline/cast/runner"
@@ -74,7 +75,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		logger.Error("stopped with an error", "error", err)
 		return exitFailure
 	}
-	logger.Info("done")
+	st := r.Status()
+	logger.Info("done", "frames", st.Frames, "uptime", time.Duration(st.Uptime*float64(time.Second)).Round(time.Millisecond))
 	return exitOK
 }
 

@@ -1,0 +1,475 @@
+package runner
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/go-gst/go-gst/pkg/gst"
+	"github.com/go-gst/go-gst/pkg/gstpbutils"
+	"github.com/pion/webrtc/v4"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	"github.com/nedstream/nedstream/models/manipulator"
+	"github.com/nedstream/nedstream/models/modeltest"
+	"github.com/nedstream/nedstream/models/pack"
+	"github.com/nedstream/nedstream/pipeline/cast"
+	"github.com/nedstream/nedstream/pipeline/webrtc/peer"
+)
+
+var (
+	packOnce sync.Once
+	packDir  string
+	packErr  error
+)
+
+// testPack builds one full model pack for the package's tests.
+func testPack(t *testing.T) string {
+	t.Helper()
+	up := modeltest.Upstream(t)
+	packOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "nedcast-pack-")
+		if err != nil {
+			packErr = err
+			return
+		}
+		packDir = dir
+		_, packErr = pack.Build(pack.BuildOptions{From: up, Out: dir, Parts: manipulator.PackParts()})
+	})
+	if packErr != nil {
+		t.Fatal(packErr)
+	}
+	return packDir
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if packDir != "" {
+		os.RemoveAll(packDir)
+	}
+	os.Exit(code)
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func testLogger(t *testing.T) *slog.Logger {
+	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+// discover returns a file's duration and whether it has video and audio.
+func discover(t *testing.T, path string) (time.Duration, int, int) {
+	t.Helper()
+	d, err := gstpbutils.NewDiscoverer(gst.ClockTime(10 * time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := d.DiscoverURI((&url.URL{Scheme: "file", Path: path}).String())
+	if err != nil {
+		t.Fatalf("the recording %s does not play back: %v", path, err)
+	}
+	return time.Duration(info.GetDuration()), len(info.GetVideoStreams()), len(info.GetAudioStreams())
+}
+
+// makeClip writes the first frames of the talking-face clip (rotation
+// applied) to a short H.264 MP4.
+func makeClip(t *testing.T, frames int) string {
+	t.Helper()
+	if err := Init(); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "clip.mp4")
+	desc := fmt.Sprintf("filesrc location=%q ! decodebin3 ! videoflip video-direction=auto ! videoconvert ! identity eos-after=%d ! "+
+		"x264enc speed-preset=ultrafast ! h264parse ! mp4mux ! filesink location=%q",
+		filepath.Join(modeltest.Media(t), "talking_face.mp4"), frames, out)
+	el, err := gst.ParseLaunch(desc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := el.(gst.Pipeline)
+	defer p.SetState(gst.StateNull)
+	p.SetState(gst.StatePlaying)
+	msg := p.GetBus().TimedPopFiltered(gst.ClockTime(60*time.Second), gst.MessageEOS|gst.MessageError)
+	if msg == nil || msg.Type() != gst.MessageEOS {
+		t.Fatalf("making the test clip failed: %v", msg)
+	}
+	return out
+}
+
+// viewer is a pion WHEP viewer counting the RTP packets it receives.
+type viewer struct {
+	pc      *webrtc.PeerConnection
+	api     *peer.API
+	packets atomic.Int64
+}
+
+func (v *viewer) close() { _ = v.pc.Close(); _ = v.api.Close() }
+
+// dialWHEP connects a viewer, retrying while the WHEP server is not up.
+func dialWHEP(ctx context.Context, endpoint, token string) (*viewer, error) {
+	api, err := peer.NewAPI(peer.Options{IncludeLoopback: true})
+	if err != nil {
+		return nil, err
+	}
+	pc, err := api.NewPeerConnection()
+	if err != nil {
+		return nil, err
+	}
+	v := &viewer{pc: pc, api: api}
+	if _, err := pc.AddTransceiverFromKind(webrtc.RTPCodecTypeVideo, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
+		v.close()
+		return nil, err
+	}
+	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+		for {
+			if _, _, err := tr.ReadRTP(); err != nil {
+				return
+			}
+			v.packets.Add(1)
+		}
+	})
+	offer, err := pc.CreateOffer(nil)
+	if err != nil {
+		v.close()
+		return nil, err
+	}
+	gathered := webrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(offer); err != nil {
+		v.close()
+		return nil, err
+	}
+	<-gathered
+	for {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(pc.LocalDescription().SDP))
+		req.Header.Set("Content-Type", "application/sdp")
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err == nil {
+			body, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode == http.StatusCreated {
+				if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: string(body)}); err != nil {
+					v.close()
+					return nil, err
+				}
+				return v, nil
+			}
+			if res.StatusCode != http.StatusServiceUnavailable {
+				v.close()
+				return nil, fmt.Errorf("WHEP POST: %d %s", res.StatusCode, body)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			v.close()
+			return nil, fmt.Errorf("WHEP server never answered: %v", err)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+func api(t *testing.T, method, u, token, body string) (int, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest(method, u, strings.NewReader(body))
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, u, err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	return res.StatusCode, raw
+}
+
+// start runs a Runner in the background; wait returns its error.
+func start(t *testing.T, cfg cast.Config, ctx context.Context) (r *Runner, ctl string, wait func() error) {
+	t.Helper()
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	listening := make(chan string, 1)
+	r, err := New(cfg, testLogger(t), Options{ICE: peer.Options{IncludeLoopback: true}, OnListening: func(a string) { listening <- a }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	if cfg.ControlEnabled() {
+		select {
+		case ctl = <-listening:
+		case err := <-done:
+			t.Fatalf("nedcast stopped before listening: %v", err)
+		case <-time.After(30 * time.Second):
+			t.Fatal("the control server did not start")
+		}
+	}
+	return r, "http://" + ctl, func() error {
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(3 * time.Minute):
+			t.Fatal("nedcast did not stop")
+			return nil
+		}
+	}
+}
+
+// TestFileRecordOnly: a file with audio recorded as fast as it decodes;
+// the recording plays back with the input's duration, video and audio.
+func TestFileRecordOnly(t *testing.T) {
+	cfg := cast.Defaults()
+	cfg.Input = filepath.Join(modeltest.Media(t), "short_clip.mp4")
+	cfg.ModelPack = testPack(t)
+	cfg.Record = filepath.Join(t.TempDir(), "edited.mkv")
+	cfg.Listen = "off"
+	cfg.Emotion = "happy"
+	_, _, wait := start(t, cfg, context.Background())
+	if err := wait(); err != nil {
+		t.Fatal(err)
+	}
+	d, nv, na := discover(t, cfg.Record)
+	t.Logf("recording: %v, %d video, %d audio streams", d, nv, na)
+	if nv != 1 || na != 1 {
+		t.Errorf("recording has %d video and %d audio streams, want 1 and 1", nv, na)
+	}
+	if d < 900*time.Millisecond || d > 1200*time.Millisecond {
+		t.Errorf("recording lasts %v, the input 1.045 s", d)
+	}
+}
+
+// TestFileWHEPRecordAndControl: a 3 s clip paced in real time to WHEP
+// (a pion viewer through the control server's /whep) and an MP4
+// recording; PUT /api/settings shows in GET /api/status; /metrics parses;
+// a wrong token is refused. The recording lasts as long as the clip.
+func TestFileWHEPRecordAndControl(t *testing.T) {
+	clip := makeClip(t, 90)
+	cfg := cast.Defaults()
+	cfg.Input = clip
+	cfg.ModelPack = testPack(t)
+	cfg.Record = filepath.Join(t.TempDir(), "edited.mp4")
+	cfg.WHEP = freeAddr(t)
+	cfg.Listen = freeAddr(t)
+	cfg.Token = "t0ken"
+	r, ctl, wait := start(t, cfg, context.Background())
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	v, err := dialWHEP(ctx, ctl+"/whep", cfg.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.close()
+
+	if code, _ := api(t, "GET", ctl+"/api/status", "wrong", ""); code != http.StatusUnauthorized {
+		t.Errorf("wrong token: %d, want 401", code)
+	}
+	code, body := api(t, "PUT", ctl+"/api/settings", cfg.Token, `{"emotion":"surprised","intensity":0.9}`)
+	if code != http.StatusOK {
+		t.Fatalf("PUT /api/settings: %d %s", code, body)
+	}
+	var st cast.Status
+	code, body = api(t, "GET", ctl+"/api/status", cfg.Token, "")
+	if code != http.StatusOK || json.Unmarshal(body, &st) != nil {
+		t.Fatalf("GET /api/status: %d %s", code, body)
+	}
+	if st.Settings.Emotion != "surprised" || st.Settings.Intensity != 0.9 {
+		t.Errorf("status settings %+v after PUT", st.Settings)
+	}
+	// The element itself has the new values.
+	r.mu.Lock()
+	filter := r.filter
+	r.mu.Unlock()
+	if filter != nil {
+		if got := getDouble(filter, "intensity"); got != 0.9 {
+			t.Errorf("nedfilter intensity is %v after PUT, want 0.9", got)
+		}
+	}
+	if err := wait(); err != nil {
+		t.Fatal(err)
+	}
+	if n := v.packets.Load(); n < 20 {
+		t.Errorf("the WHEP viewer got %d RTP packets", n)
+	}
+	st = r.Status()
+	t.Logf("status at the end: frames %d, latency %v, dropped %v", st.Frames, st.LatencyMS, st.Dropped)
+	if st.Frames < 80 {
+		t.Errorf("%d frames through nedfilter, the clip has 90", st.Frames)
+	}
+	d, nv, _ := discover(t, cfg.Record)
+	if nv != 1 || d < 2800*time.Millisecond || d > 3300*time.Millisecond {
+		t.Errorf("recording: %v with %d video streams, want ~3 s of video", d, nv)
+	}
+
+	// Metrics, scraped from the finished run's registry through the handler.
+	rec := &recorder{header: http.Header{}}
+	r.Metrics().Handler().ServeHTTP(rec, httptestRequest())
+	parser := expfmt.NewTextParser(model.LegacyValidation)
+	fams, err := parser.TextToMetricFamilies(strings.NewReader(rec.body.String()))
+	if err != nil {
+		t.Fatalf("/metrics does not parse: %v", err)
+	}
+	if f := fams["nedcast_frames_total"]; f == nil || f.GetMetric()[0].GetCounter().GetValue() < 80 {
+		t.Errorf("nedcast_frames_total: %v", f)
+	}
+	if f := fams["nedcast_whep_viewer_joins_total"]; f == nil || f.GetMetric()[0].GetCounter().GetValue() < 1 {
+		t.Errorf("nedcast_whep_viewer_joins_total: %v", f)
+	}
+	if f := fams["nedcast_webrtc_encoded_bytes_total"]; f == nil || f.GetMetric()[0].GetCounter().GetValue() <= 0 {
+		t.Errorf("nedcast_webrtc_encoded_bytes_total: %v", f)
+	}
+	if f := fams["nedcast_stage_latency_seconds"]; f == nil || len(f.GetMetric()) == 0 {
+		t.Errorf("no stage latency histograms (no face seen?)")
+	}
+}
+
+// TestStopFinalisesRecordingAndWHIPDownIsNotFatal: a live test source
+// recorded to MP4 with a WHIP output whose server is down; cancelling (as
+// SIGINT does) finalises the recording, which lasts as long as the run.
+func TestStopFinalisesRecordingAndWHIPDownIsNotFatal(t *testing.T) {
+	cfg := cast.Defaults()
+	cfg.Input = "test"
+	cfg.Size = "320x240"
+	cfg.FPS = 15
+	cfg.ModelPack = testPack(t)
+	cfg.Record = filepath.Join(t.TempDir(), "live.mp4")
+	cfg.WHIP = "http://" + freeAddr(t) + "/whip" // nothing listens there
+	cfg.Listen = "off"
+	ctx, cancel := context.WithCancel(context.Background())
+	r, _, wait := start(t, cfg, ctx)
+	deadline := time.Now().Add(30 * time.Second)
+	for r.frames.Load() < 45 && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	frames := r.frames.Load()
+	cancel()
+	if err := wait(); err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+	d, nv, _ := discover(t, cfg.Record)
+	want := time.Duration(frames) * time.Second / 15
+	t.Logf("%d frames before the stop, recording %v", frames, d)
+	if nv != 1 || d < want-500*time.Millisecond {
+		t.Errorf("recording %v (%d video streams), want at least %v", d, nv, want)
+	}
+	if r.Status().WHIP == "connected" {
+		t.Error("WHIP output connected to nothing")
+	}
+}
+
+// TestWHIPIngestToWHEP: a nedwhipsink pipeline in this process publishes
+// H.264 to nedcast's WHIP ingest; the edited stream comes out on WHEP.
+func TestWHIPIngestToWHEP(t *testing.T) {
+	cfg := cast.Defaults()
+	cfg.Input = "whip"
+	cfg.ModelPack = testPack(t)
+	cfg.WHEP = freeAddr(t)
+	cfg.Listen = freeAddr(t)
+	cfg.Token = "in-tok"
+	ctx, cancel := context.WithCancel(context.Background())
+	r, ctl, wait := start(t, cfg, ctx)
+	defer func() {
+		cancel()
+		if err := wait(); err != nil {
+			t.Errorf("stop: %v", err)
+		}
+	}()
+
+	pub, err := gst.ParseLaunch(fmt.Sprintf("videotestsrc is-live=true ! video/x-raw,width=320,height=240,framerate=15/1 ! "+
+		"x264enc tune=zerolatency speed-preset=ultrafast key-int-max=15 ! h264parse ! "+
+		"nedwhipsink location=%q token=%q", ctl+"/whip", cfg.Token))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pp := pub.(gst.Pipeline)
+	pp.SetState(gst.StatePlaying)
+	defer pp.SetState(gst.StateNull)
+
+	vctx, vcancel := context.WithTimeout(context.Background(), 40*time.Second)
+	defer vcancel()
+	v, err := dialWHEP(vctx, "http://"+cfg.WHEP+"/whep", cfg.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.close()
+	for v.packets.Load() < 20 && vctx.Err() == nil {
+		time.Sleep(100 * time.Millisecond)
+	}
+	st := r.Status()
+	t.Logf("viewer packets %d, frames %d, publishers %d", v.packets.Load(), st.Frames, st.Publishers)
+	if v.packets.Load() < 20 {
+		t.Errorf("the WHEP viewer got %d packets of the ingested stream", v.packets.Load())
+	}
+	if st.Publishers != 1 || st.Frames == 0 {
+		t.Errorf("status: %d publishers, %d frames", st.Publishers, st.Frames)
+	}
+}
+
+func TestDoctor(t *testing.T) {
+	checks := Doctor(DoctorOptions{ModelPack: filepath.Join(t.TempDir(), "nope")})
+	var pack, gstOK bool
+	for _, c := range checks {
+		if c.Name == "model pack" && !c.OK && strings.Contains(c.Fix, "nedpack build") {
+			pack = true
+		}
+		if c.Name == "GStreamer" && c.OK {
+			gstOK = true
+		}
+	}
+	if !pack || !gstOK {
+		t.Errorf("doctor checks %+v", checks)
+	}
+}
+
+func TestFormatOverrides(t *testing.T) {
+	got := FormatOverrides([]cast.FaceOverride{{TrackID: 1, Emotion: "sad", Intensity: 0.5}, {TrackID: 3, Emotion: "happy", Intensity: 1}})
+	if got != "1=sad:0.5, 3=happy:1" {
+		t.Errorf("FormatOverrides = %q", got)
+	}
+}
+
+// recorder is a minimal http.ResponseWriter.
+type recorder struct {
+	header http.Header
+	body   strings.Builder
+	code   int
+}
+
+func (r *recorder) Header() http.Header         { return r.header }
+func (r *recorder) Write(p []byte) (int, error) { return r.body.Write(p) }
+func (r *recorder) WriteHeader(code int)        { r.code = code }
+
+func httptestRequest() *http.Request {
+	req, _ := http.NewRequest("GET", "/metrics", nil)
+	return req
+}
