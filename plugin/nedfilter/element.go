@@ -15,6 +15,7 @@ import "C"
 
 import (
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/go-gst/go-glib/pkg/gobject/v2"
@@ -45,6 +46,11 @@ type Filter struct {
 
 	stateMu sync.Mutex
 	state   state
+
+	// ref is the reference style loader (reference property); started
+	// says whether the element is between start and stop.
+	ref     refLoader
+	started atomic.Bool
 }
 
 var (
@@ -139,6 +145,7 @@ func (f *Filter) instanceInit() {
 }
 
 func (f *Filter) finalize() {
+	f.ref.cancel()
 	f.stateMu.Lock()
 	f.state.closeEngine()
 	f.stateMu.Unlock()
@@ -155,8 +162,17 @@ func (f *Filter) setProperty(id uint, value any, pspec *gobject.ParamSpec) {
 		return
 	}
 	f.settingsMu.Lock()
+	before := f.settings
 	note := properties[id].set(&f.settings, value)
+	after := f.settings
 	f.settingsMu.Unlock()
+	if before.Lookahead != after.Lookahead {
+		// Downstream recomputes the pipeline latency.
+		C.ned_post_latency(f.element())
+	}
+	if before.Reference != after.Reference && f.started.Load() {
+		f.loadReference(after)
+	}
 	if note != "" {
 		f.warnf("%s", note)
 	} else {

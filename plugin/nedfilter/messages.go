@@ -33,13 +33,16 @@ const ClockTimeNone = ^uint64(0)
 //	  faces=(GstValueArray)< face, track-id=(guint64), x=(float), y=(float),
 //	    w=(float), h=(float), score=(float), yaw=(double), pitch=(double),
 //	    roll=(double), age=(int), landmarks=(int), occluded=(boolean),
-//	    blendshapes=(structure)[ blendshapes, _neutral=(float), browDownLeft=(float), ... ] ... >,
+//	    blendshapes=(structure)[ blendshapes, _neutral=(float), browDownLeft=(float), ... ],
+//	    emotion=(string), intensity=(float) ... >,
 //	  timings=(structure)[ timings, detect=(guint64), landmarks=(guint64), iris=(guint64),
 //	    blendshapes=(guint64), pose=(guint64), total=(guint64), element=(guint64) ]
 //
 // Times are nanoseconds; pts and running-time are GST_CLOCK_TIME_NONE
 // (ClockTimeNone) when unknown; the box is in pixels of the frame; angles
-// are degrees; blendshapes are named as blendshape.Names.
+// are degrees; blendshapes are named as blendshape.Names. emotion and
+// intensity (the face's edit target and its current, ramped intensity) are
+// present only while the element edits.
 type FacesMessage struct {
 	// Frame counts the frames the element has seen since it started (from 0).
 	Frame            uint64
@@ -68,6 +71,11 @@ type FaceInfo struct {
 	// face.Face.Occluded): its values are the last good ones.
 	Occluded    bool
 	Blendshapes [blendshape.Count]float32
+	// Emotion is the face's edit target ("happy", ..., "reference" for a
+	// reference style; "" when the element does not edit) and Intensity
+	// its current, ramped, intensity (fields emotion and intensity).
+	Emotion   string
+	Intensity float32
 }
 
 // Blendshape returns the named coefficient (see blendshape.Names), or 0.
@@ -137,6 +145,8 @@ func ParseFacesMessage(s *gst.Structure) (m FacesMessage, ok bool) {
 			Age:       int(f.age),
 			Landmarks: int(f.n_landmarks),
 			Occluded:  f.occluded != C.FALSE,
+			Emotion:   C.GoString(&f.emotion[0]),
+			Intensity: float32(f.intensity),
 		}
 		for k := range fi.Blendshapes {
 			fi.Blendshapes[k] = float32(f.blendshapes[k])

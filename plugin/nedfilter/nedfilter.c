@@ -11,7 +11,7 @@ GST_DEBUG_CATEGORY_STATIC (ned_debug);
 
 static GQuark q_face, q_frame, q_pts, q_running_time, q_width, q_height,
     q_detected, q_num_faces, q_faces, q_timings, q_track_id, q_x, q_y, q_w,
-    q_h, q_score, q_yaw, q_pitch, q_roll, q_age, q_landmarks, q_occluded, q_blendshapes,
+    q_h, q_score, q_yaw, q_pitch, q_roll, q_age, q_landmarks, q_occluded, q_blendshapes, q_emotion, q_intensity,
     q_detect, q_iris, q_pose, q_total, q_element;
 static GQuark q_blend[NED_BLENDSHAPES];
 
@@ -43,6 +43,8 @@ init_func (gpointer data)
   q_age = g_quark_from_static_string ("age");
   q_landmarks = g_quark_from_static_string ("landmarks");
   q_occluded = g_quark_from_static_string ("occluded");
+  q_emotion = g_quark_from_static_string ("emotion");
+  q_intensity = g_quark_from_static_string ("intensity");
   q_blendshapes = g_quark_from_static_string ("blendshapes");
   q_detect = g_quark_from_static_string ("detect");
   q_iris = g_quark_from_static_string ("iris");
@@ -162,13 +164,40 @@ ned_set_info (GstVideoFilter * filter, GstCaps * incaps, GstVideoInfo * in_info,
       GST_VIDEO_INFO_WIDTH (in_info), GST_VIDEO_INFO_HEIGHT (in_info));
 }
 
+/* Pushes the frames the lookahead still holds (end of stream, new caps or
+ * segment), in order, before the event that ends them goes downstream. */
+static GstFlowReturn
+ned_drain (GstBaseTransform * trans)
+{
+  GstBuffer *buf;
+  GstFlowReturn ret = GST_FLOW_OK;
+
+  while ((buf = nedfilterDrainOne ((GstVideoFilter *) trans)) != NULL) {
+    if (ret == GST_FLOW_OK)
+      ret = gst_pad_push (trans->srcpad, buf);
+    else
+      gst_buffer_unref (buf);
+  }
+  return ret;
+}
+
 static gboolean
 ned_sink_event (GstBaseTransform * trans, GstEvent * event)
 {
   switch (GST_EVENT_TYPE (event)) {
     case GST_EVENT_FLUSH_STOP:
-    case GST_EVENT_STREAM_START:
+      nedfilterFlush ((GstVideoFilter *) trans);
       nedfilterReset ((GstVideoFilter *) trans);
+      break;
+    case GST_EVENT_STREAM_START:
+      ned_drain (trans);
+      nedfilterReset ((GstVideoFilter *) trans);
+      break;
+    case GST_EVENT_EOS:
+    case GST_EVENT_CAPS:
+    case GST_EVENT_SEGMENT:
+    case GST_EVENT_GAP:
+      ned_drain (trans);
       break;
     default:
       break;
@@ -176,18 +205,132 @@ ned_sink_event (GstBaseTransform * trans, GstEvent * event)
   return ned_parent_class->sink_event (trans, event);
 }
 
+/* generate_output: the parent class transforms the queued input buffer in
+ * place (analysis, and the edit when there is no lookahead); Go then either
+ * hands it straight back or holds it until the lookahead has seen enough
+ * newer frames. The base class calls this again until it returns no buffer,
+ * so frames the lookahead no longer needs (after lowering it) all leave. */
+static GstFlowReturn
+ned_generate_output (GstBaseTransform * trans, GstBuffer ** outbuf)
+{
+  GstBuffer *b = NULL;
+  GstFlowReturn ret;
+
+  *outbuf = NULL;
+  if (trans->queued_buf != NULL) {
+    ret = ned_parent_class->generate_output (trans, &b);
+    if (ret != GST_FLOW_OK) {
+      if (b != NULL)
+        gst_buffer_unref (b);
+      return ret;
+    }
+  }
+  return nedfilterGenerate ((GstVideoFilter *) trans, b, outbuf);
+}
+
+static gboolean
+ned_query (GstBaseTransform * trans, GstPadDirection direction,
+    GstQuery * query)
+{
+  gboolean res = ned_parent_class->query (trans, direction, query);
+
+  if (res && direction == GST_PAD_SRC
+      && GST_QUERY_TYPE (query) == GST_QUERY_LATENCY) {
+    gboolean live;
+    GstClockTime min, max, extra = nedfilterLatency ((GstVideoFilter *) trans);
+
+    gst_query_parse_latency (query, &live, &min, &max);
+    GST_DEBUG_OBJECT (trans, "upstream latency min %" GST_TIME_FORMAT
+        " max %" GST_TIME_FORMAT ", lookahead adds %" GST_TIME_FORMAT,
+        GST_TIME_ARGS (min), GST_TIME_ARGS (max), GST_TIME_ARGS (extra));
+    min += extra;
+    if (GST_CLOCK_TIME_IS_VALID (max))
+      max += extra;
+    gst_query_set_latency (query, live, min, max);
+  }
+  return res;
+}
+
+static void
+ned_set_face_override (GstElement * e, guint64 track_id, const gchar * emotion,
+    gdouble intensity, gpointer user_data)
+{
+  (void) user_data;
+  nedfilterSetFaceOverride ((GstVideoFilter *) e, track_id, (char *) emotion,
+      intensity);
+}
+
+static void
+ned_clear_face_overrides (GstElement * e, gpointer user_data)
+{
+  (void) user_data;
+  nedfilterClearFaceOverrides ((GstVideoFilter *) e);
+}
+
 void
 ned_class_setup (GstVideoFilterClass * klass)
 {
   GstBaseTransformClass *bt = GST_BASE_TRANSFORM_CLASS (klass);
+  GType type = G_TYPE_FROM_CLASS (klass);
 
   ned_init_once ();
   ned_parent_class = g_type_class_peek_parent (klass);
   klass->transform_frame_ip = ned_transform_frame_ip;
   klass->set_info = ned_set_info;
   bt->sink_event = ned_sink_event;
+  bt->generate_output = ned_generate_output;
+  bt->query = ned_query;
   /* Called even in passthrough, so that analysis runs when nothing is drawn. */
   bt->transform_ip_on_passthrough = TRUE;
+
+  /* Action signals (registered here: go-glib v0.0.2's NewSignal drops the
+   * class handler). */
+  g_signal_new_class_handler ("set-face-override", type,
+      G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION, G_CALLBACK (ned_set_face_override),
+      NULL, NULL, NULL, G_TYPE_NONE, 3, G_TYPE_UINT64, G_TYPE_STRING,
+      G_TYPE_DOUBLE);
+  g_signal_new_class_handler ("clear-face-overrides", type,
+      G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION,
+      G_CALLBACK (ned_clear_face_overrides), NULL, NULL, NULL, G_TYPE_NONE, 0);
+}
+
+gboolean
+ned_map_frame (GstVideoFilter * f, GstBuffer * buf, GstVideoFrame * frame,
+    gboolean write)
+{
+  return gst_video_frame_map (frame, &f->in_info, buf,
+      write ? GST_MAP_READWRITE : GST_MAP_READ);
+}
+
+void
+ned_unmap_frame (GstVideoFrame * frame)
+{
+  gst_video_frame_unmap (frame);
+}
+
+GstBuffer *
+ned_make_writable (GstBuffer * buf)
+{
+  return gst_buffer_make_writable (buf);
+}
+
+void
+ned_buffer_unref (GstBuffer * buf)
+{
+  gst_buffer_unref (buf);
+}
+
+void
+ned_post_latency (GstElement * e)
+{
+  gst_element_post_message (e, gst_message_new_latency (GST_OBJECT (e)));
+}
+
+gint
+ned_fps (GstVideoFilter * f, gint * d)
+{
+  *d = GST_VIDEO_INFO_FPS_D (&f->in_info);
+  return GST_VIDEO_INFO_FPS_N (&f->in_info);
 }
 
 void
@@ -342,6 +485,10 @@ ned_post_faces (GstElement * e, guint64 frame, GstClockTime pts, int width,
     set_int (fs, q_age, f->age);
     set_int (fs, q_landmarks, f->n_landmarks);
     set_bool (fs, q_occluded, f->occluded);
+    if (f->emotion[0] != '\0') {
+      gst_structure_id_set (fs, q_emotion, G_TYPE_STRING, f->emotion, NULL);
+      set_float (fs, q_intensity, f->intensity);
+    }
     for (k = 0; k < NED_BLENDSHAPES; k++)
       if (q_blend[k] != 0)
         set_float (bs, q_blend[k], f->blendshapes[k]);
@@ -527,6 +674,14 @@ ned_parse_face (const GstStructure * s, int i, NedFace * f)
   f->age = get_int (fs, q_age);
   f->n_landmarks = get_int (fs, q_landmarks);
   f->occluded = get_bool (fs, q_occluded);
+  {
+    const GValue *ev = gst_structure_id_get_value (fs, q_emotion);
+    const gchar *em = ev && G_VALUE_HOLDS_STRING (ev) ? g_value_get_string (ev) : NULL;
+    if (em) {
+      g_strlcpy (f->emotion, em, sizeof f->emotion);
+      f->intensity = get_float (fs, q_intensity);
+    }
+  }
   bs = get_structure (fs, q_blendshapes);
   if (bs)
     for (k = 0; k < NED_BLENDSHAPES; k++)

@@ -21,6 +21,10 @@ typedef struct {
   gint n_landmarks;
   gboolean occluded;
   gfloat blendshapes[NED_BLENDSHAPES];
+  /* The edit in effect: the target emotion ("" when not editing) and the
+   * current (ramped) intensity. */
+  gchar emotion[16];
+  gfloat intensity;
 } NedFace;
 
 /* Per-stage wall times of one frame, in nanoseconds. */
@@ -84,6 +88,15 @@ typedef struct {
 int ned_read_analytics (GstBuffer * buf, NedMetaFace * out, int max);
 
 void ned_set_passthrough (GstElement * e, gboolean passthrough);
+
+/* Lookahead: frames held by the element, mapped and released from Go. */
+gboolean ned_map_frame (GstVideoFilter * f, GstBuffer * buf,
+    GstVideoFrame * frame, gboolean write);
+void ned_unmap_frame (GstVideoFrame * frame);
+GstBuffer *ned_make_writable (GstBuffer * buf);
+void ned_buffer_unref (GstBuffer * buf);
+void ned_post_latency (GstElement * e);
+gint ned_fps (GstVideoFilter * f, gint * d);
 GstClockTime ned_running_time (GstElement * e, GstClockTime pts);
 
 #endif

@@ -22,7 +22,7 @@ var wantProperties = []string{
 	"model-pack", "provider", "device-id", "trt-cache-dir", "fp16",
 	"detect-interval", "max-faces", "min-face-confidence", "smoothing",
 	"overlay", "analysis-only", "stats-interval", "on-model-error", "emotion", "intensity", "transition",
-	"onnxruntime-lib", "iris-every-frame",
+	"lookahead", "preserve-speech", "face-overrides", "reference", "onnxruntime-lib", "iris-every-frame",
 }
 
 func TestInspectListsEveryProperty(t *testing.T) {
@@ -246,6 +246,13 @@ func TestPropertiesInProcess(t *testing.T) {
 		{"trt-cache-dir", "/tmp/trt", "/tmp/trt"},
 		{"device-id", "1", "1"},
 		{"fp16", "true", "true"},
+		{"lookahead", "4", "4"},
+		{"preserve-speech", "false", "false"},
+		{"face-overrides", "overrides, 2=(string)sad:0.5, t1=happy", "overrides, 1=happy, 2=sad:0.5"},
+		{"face-overrides", "7=angry/0.25", "overrides, 7=angry:0.25"},
+		{"face-overrides", "bogus", "overrides, 7=angry:0.25"}, // rejected, kept
+		{"face-overrides", "", ""},
+		{"reference", "/some/clip.mp4", "/some/clip.mp4"},
 	} {
 		gst.UtilSetObjectArg(el, tc.name, tc.value)
 		if got := fmt.Sprint(el.ObjectProperty(tc.name)); got != tc.want {

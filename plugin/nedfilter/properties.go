@@ -269,6 +269,65 @@ var properties = []property{
 	},
 	{
 		spec: func() *gobject.ParamSpec {
+			return gobject.ParamSpecUint("lookahead", "Lookahead",
+				"Hold every frame back this many frames and smooth the edit over a centred window of "+
+					"2N+1 frames (0: causal, no added latency). Adds N frame durations of latency, "+
+					"reported in the LATENCY query; end of stream and flushes release or drop the held frames",
+				0, maxLookahead, 0, mutable)
+		},
+		get: func(s *Settings) any { return uint32(s.Lookahead) },
+		set: func(s *Settings, v any) string {
+			n, _ := v.(uint32)
+			clamped := n > maxLookahead
+			s.Lookahead = int(min(n, maxLookahead))
+			return clampNote(clamped, "lookahead", s.Lookahead)
+		},
+	},
+	{
+		spec: func() *gobject.ParamSpec {
+			return gobject.ParamSpecBoolean("preserve-speech", "Preserve speech",
+				"Keep the lip-sync channels (jawOpen, mouthClose, mouthFunnel, mouthPucker, lip rolls, "+
+					"presses, lip raise/lower, chin raise, lip stretch) following the source; false lets "+
+					"the emotion drive them too, by the intensity (the mouth then follows the speech less)",
+				DefaultSettings().PreserveSpeech, mutable)
+		},
+		get: func(s *Settings) any { return s.PreserveSpeech },
+		set: func(s *Settings, v any) string { s.PreserveSpeech, _ = v.(bool); return "" },
+	},
+	{
+		spec: func() *gobject.ParamSpec {
+			return gobject.ParamSpecString("face-overrides", "Face overrides",
+				"Per-face targets by track id (nedstream-faces track-id): \"overrides, 1=sad:0.5, 3=happy\" "+
+					"(EMOTION[:INTENSITY]; without an intensity the intensity property applies). "+
+					"Changes fade in over transition; see also the set-face-override and "+
+					"clear-face-overrides action signals",
+				"", mutable)
+		},
+		get: func(s *Settings) any { return s.Overrides.String() },
+		set: func(s *Settings, v any) string {
+			text, _ := v.(string)
+			o, err := ParseOverrides(text)
+			if err != nil {
+				return fmt.Sprintf("%v; keeping %q", err, s.Overrides.String())
+			}
+			s.Overrides = o
+			return ""
+		},
+	},
+	{
+		spec: func() *gobject.ParamSpec {
+			return gobject.ParamSpecString("reference", "Reference",
+				"A reference clip (any file GStreamer decodes) or a saved style (.json from `nedface style`) "+
+					"whose expression style faces are moved toward; while set and loaded it takes precedence "+
+					"over emotion (intensity still applies). Analysed in the background; until it is ready, "+
+					"or if it fails (a warning), emotion applies. Empty: none",
+				"", mutable)
+		},
+		get: func(s *Settings) any { return s.Reference },
+		set: func(s *Settings, v any) string { s.Reference, _ = v.(string); return "" },
+	},
+	{
+		spec: func() *gobject.ParamSpec {
 			return gobject.ParamSpecString("onnxruntime-lib", "onnxruntime library",
 				"Path of the onnxruntime shared library to load, e.g. a GPU build with the TensorRT and CUDA "+
 					"providers (default: $"+ort.LibraryEnv+", else the copy scripts/setup caches). "+

@@ -31,6 +31,7 @@ const (
 	maxDeviceID                          = 64
 	maxStatsIntervalMs                   = 3_600_000
 	maxTransitionMs                      = 60_000
+	maxLookahead                         = edit.MaxLookahead
 )
 
 // providers lists the provider enum in its GEnum order.
@@ -57,9 +58,21 @@ type Settings struct {
 	AnalysisOnly      bool
 	IrisEveryFrame    bool
 	// Editing settings (used when AnalysisOnly is false).
-	Emotion       manipulator.Emotion
-	Intensity     float64
-	Transition    time.Duration
+	Emotion    manipulator.Emotion
+	Intensity  float64
+	Transition time.Duration
+	// Lookahead holds each frame back this many frames to smooth the edit
+	// over a centred window (0: causal, no added latency).
+	Lookahead int
+	// PreserveSpeech keeps the speech channels following the source.
+	PreserveSpeech bool
+	// Overrides are the per-face targets (face-overrides property and the
+	// set-face-override signal). Never modified in place: a change
+	// installs a new map, so snapshots may share it.
+	Overrides Overrides
+	// Reference is the reference clip or saved style ("" : none); when its
+	// style is ready it takes precedence over Emotion.
+	Reference     string
 	StatsInterval time.Duration
 	OnModelError  ModelErrorPolicy
 }
@@ -81,16 +94,30 @@ func DefaultSettings() Settings {
 		Emotion:           manipulator.Neutral,
 		Intensity:         0.7,
 		Transition:        300 * time.Millisecond,
+		PreserveSpeech:    true,
 		OnModelError:      ModelErrorWarning,
 	}
 }
 
-// editSettings maps the editing settings to the editor's.
-func (s Settings) editSettings() edit.Settings {
-	return edit.Settings{
-		Target:     edit.Target{Mix: manipulator.OneHot(s.Emotion), Intensity: float32(s.Intensity)},
-		Transition: s.Transition,
+// editSettings maps the editing settings to the editor's; ref is the
+// reference style when one is ready (it then replaces the emotion).
+func (s Settings) editSettings(ref *edit.Reference) edit.Settings {
+	base := edit.Target{Mix: manipulator.OneHot(s.Emotion), Intensity: float32(s.Intensity)}
+	if ref != nil {
+		base = edit.Target{Ref: ref, Intensity: float32(s.Intensity)}
 	}
+	es := edit.Settings{Target: base, Transition: s.Transition, FreeSpeech: !s.PreserveSpeech}
+	if len(s.Overrides) > 0 {
+		es.Overrides = make(map[uint64]edit.Target, len(s.Overrides))
+		for id, o := range s.Overrides {
+			t := edit.Target{Mix: manipulator.OneHot(o.Emotion), Intensity: float32(s.Intensity)}
+			if o.Intensity >= 0 {
+				t.Intensity = float32(o.Intensity)
+			}
+			es.Overrides[id] = t
+		}
+	}
+	return es
 }
 
 // loadKey is the part of Settings whose change needs a new engine.

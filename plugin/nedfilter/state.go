@@ -34,6 +34,14 @@ type state struct {
 	// Negotiated frame layout (set_info).
 	format        raster.Format
 	width, height int
+	fpsN, fpsD    int
+
+	// queue holds the frames the lookahead keeps back (oldest first);
+	// next is what transformFrame recorded for the buffer generate_output
+	// is about to receive (hasNext: it recorded something).
+	queue   []pending
+	next    pending
+	hasNext bool
 
 	frames uint64 // frames seen since start
 
@@ -48,6 +56,7 @@ type state struct {
 }
 
 func (st *state) reset() {
+	st.dropQueue()
 	st.closeEngine()
 	*st = state{firstSeen: map[uint64]C.GstClockTime{}}
 }
@@ -170,10 +179,16 @@ func (f *Filter) start() bool {
 	f.debugf("starting")
 	ok := f.load(s)
 	f.state.stats.begin(time.Now()) // after the (possibly slow) load
+	f.started.Store(true)
+	if s.Reference != "" {
+		f.loadReference(s)
+	}
 	return ok
 }
 
 func (f *Filter) stop() bool {
+	f.started.Store(false)
+	f.ref.cancel()
 	f.stateMu.Lock()
 	defer f.stateMu.Unlock()
 	frames := f.state.frames

@@ -7,7 +7,9 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/nedstream/nedstream/models/edit"
 	"github.com/nedstream/nedstream/models/face"
+	"github.com/nedstream/nedstream/models/manipulator"
 	"github.com/nedstream/nedstream/models/overlay"
 	"github.com/nedstream/nedstream/models/raster"
 )
@@ -29,6 +31,11 @@ func nedfilterSetInfo(vf *C.GstVideoFilter, format *C.char, width, height C.int)
 	f.stateMu.Lock()
 	defer f.stateMu.Unlock()
 	st := &f.state
+	var d C.gint
+	if n := C.ned_fps(vf, &d); (int(n) != st.fpsN || int(d) != st.fpsD) && f.snapshot().Lookahead > 0 {
+		C.ned_post_latency(f.element())
+	}
+	st.fpsN, st.fpsD = int(C.ned_fps(vf, &d)), int(d)
 	if st.format != fm || st.width != int(width) || st.height != int(height) {
 		f.infof("caps: %s %dx%d", name, int(width), int(height))
 		st.forgetTracks()
@@ -99,7 +106,12 @@ func (f *Filter) transformFrame(frame *C.GstVideoFrame) C.GstFlowReturn {
 	}
 
 	writable := frame._map[0].flags&C.GST_MAP_WRITE != 0
-	if analysed && st.editor != nil && !s.AnalysisOnly && writable {
+	// With a lookahead (or while held frames drain after it was lowered)
+	// the edit and overlay happen when the frame leaves (release).
+	deferred := s.Lookahead > 0 || len(st.queue) > 0
+	st.next, st.hasNext = pending{}, deferred
+	var states []edit.FaceState
+	if analysed && st.editor != nil && !s.AnalysisOnly && (writable || deferred) {
 		// Stream time since the previous frame advances the transitions.
 		pts := frame.buffer.pts
 		dt := time.Second / 30
@@ -107,17 +119,27 @@ func (f *Filter) transformFrame(frame *C.GstVideoFrame) C.GstFlowReturn {
 			dt = time.Duration(pts - st.lastPTS)
 		}
 		st.lastPTS = pts
-		_, err := st.editor.Apply(img, res.Faces, s.editSettings(), dt)
-		if err != nil {
+		seq, _, fs, err := st.editor.Push(res.Faces, s.editSettings(f.ref.current(f, st.editor)), dt)
+		states = fs
+		switch {
+		case err != nil:
 			f.processError(err)
+		case deferred:
+			st.next.seq, st.next.edit = seq, true
+		default:
+			if _, err := st.editor.Render(img, res.Faces, seq, 0); err != nil {
+				f.processError(err)
+			}
 		}
 	}
 
 	if analysed && len(res.Faces) > 0 {
-		if s.Overlay != overlay.None && writable {
+		if deferred {
+			st.next.faces, st.next.overlay = cloneFaces(res.Faces), s.Overlay
+		} else if s.Overlay != overlay.None && writable {
 			overlay.Draw(img, res.Faces, s.Overlay, st.triangles)
 		}
-		f.publish(frame, frameNo, res, t0)
+		f.publish(frame, frameNo, res, states, t0)
 	}
 
 	st.stats.add(analysed, res, time.Since(t0))
@@ -131,7 +153,7 @@ func (f *Filter) transformFrame(frame *C.GstVideoFrame) C.GstFlowReturn {
 }
 
 // publish attaches the analytics metadata and posts the nedstream-faces message.
-func (f *Filter) publish(frame *C.GstVideoFrame, frameNo uint64, res face.Result, t0 time.Time) {
+func (f *Filter) publish(frame *C.GstVideoFrame, frameNo uint64, res face.Result, states []edit.FaceState, t0 time.Time) {
 	st := &f.state
 	buf := frame.buffer
 	pts := buf.pts
@@ -152,6 +174,12 @@ func (f *Filter) publish(frame *C.GstVideoFrame, frameNo uint64, res face.Result
 		}
 		for k, v := range fc.Blendshapes {
 			c.blendshapes[k] = C.gfloat(v)
+		}
+		for _, fs := range states {
+			if fs.TrackID == fc.TrackID {
+				setCString(c.emotion[:], targetName(fs.Target))
+				c.intensity = C.gfloat(fs.Level)
+			}
 		}
 		st.faces = append(st.faces, c)
 		first, ok := st.firstSeen[fc.TrackID]
@@ -211,4 +239,28 @@ func (f *Filter) processError(err error) {
 		st.lastErrorLog = now
 		f.warnf("face analysis failed (%d times so far): %v", st.processErrors, err)
 	}
+}
+
+// targetName names a target for nedstream-faces: "reference", or the class
+// with the largest weight.
+func targetName(t edit.Target) string {
+	if t.Ref != nil {
+		return "reference"
+	}
+	best := 0
+	for i, w := range t.Mix {
+		if w > t.Mix[best] {
+			best = i
+		}
+	}
+	return manipulator.Emotion(best).String()
+}
+
+// setCString copies s into a fixed C char array, NUL-terminated.
+func setCString(dst []C.gchar, s string) {
+	n := min(len(s), len(dst)-1)
+	for i := 0; i < n; i++ {
+		dst[i] = C.gchar(s[i])
+	}
+	dst[n] = 0
 }

@@ -198,6 +198,8 @@ type Result struct {
 	Errors   []Problem
 	// EOS reports whether the pipeline reached end of stream.
 	EOS bool
+	// Latency counts the latency messages posted by elements named "ned".
+	Latency int
 }
 
 // Problem is a warning or error message.
@@ -272,6 +274,10 @@ func Run(t testing.TB, description string, opts Options) Result {
 		case gst.MessageWarning:
 			debug, gerr := msg.ParseWarning()
 			res.Warnings = append(res.Warnings, Problem{sourceName(msg), errText(gerr), debug})
+		case gst.MessageLatency:
+			if sourceName(msg) == "ned" {
+				res.Latency++
+			}
 		case gst.MessageElement:
 			s := msg.GetStructure()
 			if m, ok := nedfilter.ParseFacesMessage(s); ok {
@@ -288,6 +294,66 @@ func Run(t testing.TB, description string, opts Options) Result {
 			}
 		}
 	}
+}
+
+// Frames records the timestamps of the buffers that pass a pad (see Record).
+type Frames struct {
+	mu  sync.Mutex
+	pts []time.Duration
+}
+
+// Record adds a buffer probe on the named element's pad that records every
+// buffer's PTS (-1 when it has none). Call it from Options.Setup.
+func Record(t testing.TB, pipeline gst.Bin, element, pad string) *Frames {
+	t.Helper()
+	el := pipeline.GetByName(element)
+	if el == nil {
+		t.Fatalf("no element %q in the pipeline", element)
+	}
+	p := el.GetStaticPad(pad)
+	if p == nil {
+		t.Fatalf("element %q has no pad %q", element, pad)
+	}
+	fr := &Frames{}
+	p.AddProbe(gst.PadProbeTypeBuffer, func(_ gst.Pad, info *gst.PadProbeInfo) gst.PadProbeReturn {
+		if b := info.GetBuffer(); b != nil {
+			ts := time.Duration(-1)
+			if pts := b.PTS(); pts != gst.ClockTimeNone {
+				ts = time.Duration(pts)
+			}
+			fr.mu.Lock()
+			fr.pts = append(fr.pts, ts)
+			fr.mu.Unlock()
+		}
+		return gst.PadProbeOK
+	})
+	return fr
+}
+
+// PTS returns the recorded timestamps in arrival order.
+func (fr *Frames) PTS() []time.Duration {
+	fr.mu.Lock()
+	defer fr.mu.Unlock()
+	return append([]time.Duration(nil), fr.pts...)
+}
+
+// QueryLatency runs a LATENCY query on the named element's pad.
+func QueryLatency(t testing.TB, pipeline gst.Bin, element, pad string) (live bool, min, max time.Duration) {
+	t.Helper()
+	el := pipeline.GetByName(element)
+	if el == nil {
+		t.Fatalf("no element %q in the pipeline", element)
+	}
+	q := gst.NewQueryLatency()
+	if !el.GetStaticPad(pad).Query(q) {
+		t.Fatalf("LATENCY query on %s:%s failed", element, pad)
+	}
+	live, mn, mx := q.ParseLatency()
+	max = -1
+	if mx != gst.ClockTimeNone {
+		max = time.Duration(mx)
+	}
+	return live, time.Duration(mn), max
 }
 
 // Video is a decoding front end for media files: the rotation tag is applied

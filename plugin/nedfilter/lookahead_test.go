@@ -1,0 +1,113 @@
+package nedfilter_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/go-gst/go-gst/pkg/gst"
+
+	"github.com/nedstream/nedstream/plugin/internal/gsttest"
+)
+
+// checkFrames: n frames at 25 fps, in order, timestamps untouched.
+func checkFrames(t *testing.T, pts []time.Duration, n int) {
+	t.Helper()
+	if len(pts) != n {
+		t.Fatalf("%d frames came out, %d went in", len(pts), n)
+	}
+	for i, p := range pts {
+		if want := time.Duration(i) * 40 * time.Millisecond; p != want {
+			t.Fatalf("frame %d has pts %v, want %v (order or timestamps changed): %v", i, p, want, pts)
+		}
+	}
+}
+
+// TestLookaheadHoldsAndDrains: with lookahead=4 every frame still comes out,
+// in order with its timestamp (the last four at EOS), the LATENCY query
+// reports 4 frame durations, and changing lookahead posts a latency message.
+func TestLookaheadHoldsAndDrains(t *testing.T) {
+	const n = 25
+	var out *gsttest.Frames
+	type lat struct {
+		live     bool
+		min, max time.Duration
+	}
+	lats := make(chan lat, 2)
+	desc := fmt.Sprintf("videotestsrc num-buffers=%d ! video/x-raw,format=BGRx,width=64,height=48,framerate=25/1 ! "+
+		"identity name=up ! nedfilter name=ned lookahead=4 ! fakesink name=sink sync=true", n)
+	res := gsttest.Run(t, desc, gsttest.Options{
+		Timeout: time.Minute,
+		Setup:   func(p gst.Bin) { out = gsttest.Record(t, p, "sink", "sink") },
+		OnPlaying: func(p gst.Bin) {
+			// What nedfilter adds to its upstream's latency.
+			_, up, _ := gsttest.QueryLatency(t, p, "up", "src")
+			live, mn, mx := gsttest.QueryLatency(t, p, "ned", "src")
+			lats <- lat{live, mn - up, mx}
+			p.GetByName("ned").SetObjectProperty("lookahead", uint32(2))
+			live, mn, mx = gsttest.QueryLatency(t, p, "ned", "src")
+			lats <- lat{live, mn - up, mx}
+		},
+	})
+	if !res.EOS || len(res.Errors) > 0 {
+		t.Fatalf("eos=%v errors=%v", res.EOS, res.Errors)
+	}
+	checkFrames(t, out.PTS(), n)
+	l4, l2 := <-lats, <-lats
+	t.Logf("latency added with lookahead 4: %+v, with 2: %+v", l4, l2)
+	if l4.min != 160*time.Millisecond || (l4.max >= 0 && l4.max < l4.min) {
+		t.Errorf("lookahead 4 at 25 fps: latency %+v, want min 160ms", l4)
+	}
+	if l2.min != 80*time.Millisecond {
+		t.Errorf("lookahead 2 at 25 fps: latency %+v, want min 80ms", l2)
+	}
+	if res.Latency == 0 {
+		t.Errorf("no latency message after lookahead changed")
+	}
+}
+
+// TestLookaheadZeroAddsNothing: the default adds no latency and holds nothing.
+func TestLookaheadZeroAddsNothing(t *testing.T) {
+	const n = 10
+	var out *gsttest.Frames
+	lats := make(chan time.Duration, 1)
+	desc := fmt.Sprintf("videotestsrc num-buffers=%d ! video/x-raw,format=BGRx,width=64,height=48,framerate=25/1 ! "+
+		"identity name=up ! nedfilter name=ned ! fakesink name=sink sync=true", n)
+	res := gsttest.Run(t, desc, gsttest.Options{
+		Timeout: time.Minute,
+		Setup:   func(p gst.Bin) { out = gsttest.Record(t, p, "sink", "sink") },
+		OnPlaying: func(p gst.Bin) {
+			_, up, _ := gsttest.QueryLatency(t, p, "up", "src")
+			_, mn, _ := gsttest.QueryLatency(t, p, "ned", "src")
+			lats <- mn - up
+		},
+	})
+	if !res.EOS || len(res.Errors) > 0 {
+		t.Fatalf("eos=%v errors=%v", res.EOS, res.Errors)
+	}
+	checkFrames(t, out.PTS(), n)
+	if l := <-lats; l != 0 {
+		t.Errorf("lookahead 0 reports %v of latency", l)
+	}
+}
+
+// TestLookaheadLoweredWhilePlaying: going from 6 to 0 mid-stream releases the
+// held frames at once, still in order and none lost.
+func TestLookaheadLoweredWhilePlaying(t *testing.T) {
+	const n = 30
+	var out *gsttest.Frames
+	desc := fmt.Sprintf("videotestsrc num-buffers=%d ! video/x-raw,format=BGRx,width=64,height=48,framerate=25/1 ! "+
+		"nedfilter name=ned lookahead=6 ! fakesink name=sink sync=true", n)
+	res := gsttest.Run(t, desc, gsttest.Options{
+		Timeout: time.Minute,
+		Setup:   func(p gst.Bin) { out = gsttest.Record(t, p, "sink", "sink") },
+		OnPlaying: func(p gst.Bin) {
+			time.Sleep(300 * time.Millisecond)
+			p.GetByName("ned").SetObjectProperty("lookahead", uint32(0))
+		},
+	})
+	if !res.EOS || len(res.Errors) > 0 {
+		t.Fatalf("eos=%v errors=%v", res.EOS, res.Errors)
+	}
+	checkFrames(t, out.PTS(), n)
+}
