@@ -60,8 +60,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
-	if args[0] == "style" {
-		return runStyle(ctx, args[1:], stdout, stderr)
+	if args[0] == "extract" {
+		return runExtract(ctx, args[1:], stdout, stderr)
 	}
 	if args[0] != "analyze" {
 		return usageError{fmt.Sprintf("unknown command %q (see nedface --help)", args[0])}
