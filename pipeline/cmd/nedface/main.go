@@ -60,6 +60,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
+	if args[0] == "style" {
+		return runStyle(ctx, args[1:], stdout, stderr)
+	}
 	if args[0] == "extract" {
 		return runExtract(ctx, args[1:], stdout, stderr)
 	}
