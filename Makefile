@@ -81,4 +81,5 @@ test-pipeline:
 # to end in a pipeline (table for docs/PERFORMANCE.md).
 bench: pack
 	$(GO) test -run '^$$' -bench . -benchtime 200x ./models/face/ ./models/landmark/
+	$(GO) test -run '^$$' -bench TrainStep -benchtime 5x ./trainer/ned/
 	$(GST_ENV) $(GO) run ./pipeline/cmd/nedbench --pack $(PACK)
