@@ -166,6 +166,9 @@ func cmdScore(_ context.Context, args []string, stdout, stderr io.Writer) error 
 	if _, err := lambda.Weight(0, *threshold); err != nil {
 		return usageError{err.Error()}
 	}
+	if *scorer != "file" && *scorer != "classifier" && *scorer != "clip" {
+		return usageError{fmt.Sprintf("unknown scorer %q (want file, classifier or clip)", *scorer)}
+	}
 	recs, err := dataset.Load(*data)
 	if err != nil {
 		return err
