@@ -78,8 +78,10 @@ test-pipeline:
 	$(GST_ENV) $(GO) vet ./examples/...
 
 # Benchmarks: the engine's per-stage times on the host, then nedfilter end
-# to end in a pipeline (table for docs/PERFORMANCE.md).
+# to end in a pipeline, then the WebRTC fan-out of nedwhepsink (tables for
+# docs/PERFORMANCE.md).
 bench: pack
 	$(GO) test -run '^$$' -bench . -benchtime 200x ./models/face/ ./models/landmark/
 	$(GO) test -run '^$$' -bench TrainStep -benchtime 5x ./trainer/ned/
 	$(GST_ENV) $(GO) run ./pipeline/cmd/nedbench --pack $(PACK)
+	$(GST_ENV) $(GO) run ./pipeline/cmd/nedwebrtcbench --viewers 10,50
