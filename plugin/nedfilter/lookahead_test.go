@@ -111,3 +111,45 @@ func TestLookaheadLoweredWhilePlaying(t *testing.T) {
 	}
 	checkFrames(t, out.PTS(), n)
 }
+
+// TestLookaheadFlushDropsHeldFrames: a flushing seek back to the start drops
+// the frames held at that moment; none of them turns up after the new
+// segment's frames, which come out complete and in order.
+func TestLookaheadFlushDropsHeldFrames(t *testing.T) {
+	var out *gsttest.Frames
+	seeked := make(chan bool, 1)
+	desc := "videotestsrc num-buffers=40 ! video/x-raw,format=BGRx,width=64,height=48,framerate=25/1 ! " +
+		"nedfilter name=ned lookahead=5 ! fakesink name=sink sync=true"
+	res := gsttest.Run(t, desc, gsttest.Options{
+		Timeout: time.Minute,
+		Setup:   func(p gst.Bin) { out = gsttest.Record(t, p, "sink", "sink") },
+		OnPlaying: func(p gst.Bin) {
+			time.Sleep(400 * time.Millisecond)
+			seeked <- p.SeekSimple(gst.FormatTime, gst.SeekFlagFlush, 0)
+		},
+	})
+	if !res.EOS || len(res.Errors) > 0 {
+		t.Fatalf("eos=%v errors=%v", res.EOS, res.Errors)
+	}
+	if !<-seeked {
+		t.Fatal("the seek failed")
+	}
+	pts := out.PTS()
+	drops := 0
+	restart := 0
+	for i := 1; i < len(pts); i++ {
+		if pts[i] <= pts[i-1] {
+			drops++
+			restart = i
+		}
+	}
+	if drops != 1 {
+		t.Fatalf("want one restart at the seek, got %d: %v", drops, pts)
+	}
+	for i, p := range pts[restart:] {
+		if want := time.Duration(i) * 40 * time.Millisecond; p != want {
+			t.Fatalf("after the seek frame %d has pts %v, want %v: %v", i, p, want, pts)
+		}
+	}
+	t.Logf("%d frames before the seek, %d after", restart, len(pts)-restart)
+}
