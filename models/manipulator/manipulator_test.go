@@ -146,7 +146,7 @@ func TestEmotionsAtFullIntensity(t *testing.T) {
 		checks []check
 	}{
 		{manipulator.Happy, []check{
-			{"mouthSmileLeft", "=", 0.8}, {"mouthSmileRight", "=", 0.8},
+			{"mouthSmileLeft", "=", 1}, {"mouthSmileRight", "=", 1},
 			{"cheekSquintLeft", "=", 0.6}, {"cheekSquintRight", "=", 0.6},
 			{"jawOpen", "==in", 0}, {"mouthFrownLeft", "=", 0},
 		}},

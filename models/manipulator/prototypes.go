@@ -133,7 +133,7 @@ var prototypeTable = [NumClasses]map[string]float32{
 	Neutral: {"_neutral": 1},
 	Angry: {
 		"browDownLeft": 0.8, "browDownRight": 0.8, // AU4
-		"eyeWideLeft": 0.3, "eyeWideRight": 0.3, // AU5
+		"eyeWideLeft": 0.15, "eyeWideRight": 0.15, // AU5
 		"eyeSquintLeft": 0.4, "eyeSquintRight": 0.4, // AU7
 		"mouthPressLeft": 0.4, "mouthPressRight": 0.4, // AU23/24 (offset)
 	},
@@ -160,12 +160,12 @@ var prototypeTable = [NumClasses]map[string]float32{
 	},
 	Happy: {
 		"cheekSquintLeft": 0.6, "cheekSquintRight": 0.6, // AU6
-		"eyeSquintLeft": 0.35, "eyeSquintRight": 0.35, // AU6 narrows the eye from below
-		"mouthSmileLeft": 0.8, "mouthSmileRight": 0.8, // AU12
+		"eyeSquintLeft": 0.5, "eyeSquintRight": 0.5, // AU6 narrows the eye from below
+		"mouthSmileLeft": 1, "mouthSmileRight": 1, // AU12
 	},
 	Sad: {
 		"browInnerUp":  0.7,                       // AU1
-		"browDownLeft": 0.3, "browDownRight": 0.3, // AU4
+		"browDownLeft": 0.1, "browDownRight": 0.1, // AU4
 		"mouthFrownLeft": 0.6, "mouthFrownRight": 0.6, // AU15
 		"mouthShrugLower": 0.3, // AU17 (offset)
 	},

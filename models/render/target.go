@@ -19,8 +19,10 @@ const (
 // TargetLandmarks writes into dst the landmarks src moved from the
 // expression eSrc to eTgt:
 //
-//	dst = src + s R flip(B (eTgt - eSrc)),  flip(x, y, z) = (x, -y, -z)
+//	dst = src + s R flip(B G(eTgt - eSrc)),  flip(x, y, z) = (x, -y, -z)
 //
+// G scales rises of the few channels that the face analysis under-reads
+// after a warp (brows, smile, frown; UpGain) and leaves falls as they are.
 // with s and R the tracked pose's scale and rotation and B the basis deltas
 // (canonical centimetres, MediaPipe axes; flip turns them into the image-
 // aligned axes pose.Pose.Apply uses). Z moves too, in the landmarks' pixel
@@ -55,6 +57,9 @@ func TargetLandmarks(src []face.Point3, p pose.Pose, b *basis.Basis, eSrc, eTgt 
 		}
 		if math.IsNaN(d) || math.IsInf(d, 0) {
 			return fmt.Errorf("render: target landmarks: coefficient %d (%s) change is %v", k, b.Names[k], d)
+		}
+		if d > 0 {
+			d *= upGains[k]
 		}
 		changed = true
 		bk := &b.Deltas[k]

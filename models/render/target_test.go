@@ -12,7 +12,8 @@ import (
 
 // TestTargetLandmarks: the offsets equal pose.Apply of the displaced
 // canonical mesh minus pose.Apply of the mesh (same axis flip), for a
-// rolled and turned face; iris points follow their eye corners.
+// rolled and turned face, with rises scaled by the render gains; iris
+// points follow their eye corners.
 func TestTargetLandmarks(t *testing.T) {
 	canon, b := models(t)
 	p := facePose(240, 320, 240, 25, -15)
@@ -31,9 +32,16 @@ func TestTargetLandmarks(t *testing.T) {
 	if err := render.TargetLandmarks(src, p, b, eSrc, eTgt, dst); err != nil {
 		t.Fatal(err)
 	}
+	// Rises are scaled by the render gains (the smile's is not 1), falls not.
+	if render.UpGain(b.Index("mouthSmileLeft")) == 1 || render.UpGain(b.Index("jawOpen")) != 1 {
+		t.Fatalf("gains: smile %v, jawOpen %v", render.UpGain(b.Index("mouthSmileLeft")), render.UpGain(b.Index("jawOpen")))
+	}
 	var de [basis.NumShapes]float32
 	for k := range de {
 		de[k] = eTgt[k] - eSrc[k]
+		if de[k] > 0 {
+			de[k] *= float32(render.UpGain(k))
+		}
 	}
 	off := make([][3]float32, basis.NumVertices)
 	if err := b.Displace(de[:], off); err != nil {
