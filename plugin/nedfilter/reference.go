@@ -24,7 +24,7 @@ import (
 // emotion property until then, or when loading fails (an element warning).
 
 // MaxReferenceFrames bounds the frames of a reference clip that are analysed.
-const MaxReferenceFrames = 900
+const MaxReferenceFrames = 150
 
 // referenceTimeout bounds the analysis of a reference clip.
 const referenceTimeout = 5 * time.Minute

@@ -20,12 +20,12 @@ import (
 
 const styleUsage = `nedface style saves the expression style of a reference clip for nedfilter's
 reference property: the main face's 52 coefficients per frame (at most the first
-900 frames with a face) and, for information, the style the pack's style_encoder
+150 frames) and, for information, the style the pack's style_encoder
 makes of them. It prints the coefficients the style moves most and the emotion
 prototype the clip's mean expression is closest to.
 
 Usage:
-  nedface style --input CLIP --out STYLE.json [--pack DIR] [--max-frames 900]
+  nedface style --input CLIP --out STYLE.json [--pack DIR] [--max-frames 150]
 `
 
 func runStyle(ctx context.Context, args []string, stdout, stderr io.Writer) error {
