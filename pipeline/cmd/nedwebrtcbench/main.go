@@ -155,10 +155,12 @@ func row(n int, settle, measure time.Duration, bitrate int, out io.Writer) error
 	}
 	defer cmd.Process.Kill()
 	sc := bufio.NewScanner(stdout)
+	sc.Buffer(make([]byte, 1<<20), 256<<20) // the report holds every frame's latencies
 	var c1 time.Duration
 	var w1 time.Time
 	var loaded float64
 	var rep childReport
+	got := false
 	for sc.Scan() {
 		switch line := sc.Text(); {
 		case line == "measuring":
@@ -169,10 +171,17 @@ func row(n int, settle, measure time.Duration, bitrate int, out io.Writer) error
 			if err := json.Unmarshal([]byte(line), &rep); err != nil {
 				return fmt.Errorf("viewer report: %w", err)
 			}
+			got = true
 		}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("reading the viewer process: %w", err)
 	}
 	if err := cmd.Wait(); err != nil {
 		return fmt.Errorf("viewer process: %w", err)
+	}
+	if !got {
+		return fmt.Errorf("the viewer process printed no report")
 	}
 	select {
 	case err := <-errs:
@@ -186,7 +195,7 @@ func row(n int, settle, measure time.Duration, bitrate int, out io.Writer) error
 	if rep.JoinErr != "" {
 		first = rep.JoinErr
 	}
-	expected := int(measure.Seconds()*30) * n
+	expected := int(rep.Window*30) * n
 	fmt.Fprintf(out, "| %d (%d connected) | %.0f %% | %.0f %% | %.2f %% | %s | %.1f / %.1f ms | %.0f ms | %.1f / %.1f ms | %d / %d |\n",
 		n, rep.Connected, base*100, loaded*100, perViewer, first, g50, g95, ms(latency), s50, s95, rep.Frames, expected)
 	return nil

@@ -30,6 +30,7 @@ type childReport struct {
 	Frames    int       `json:"frames"`  // access units with a stamp, all viewers
 	G2G       []float64 `json:"g2g_ms"`  // capture -> AU received, ms
 	Sink      []float64 `json:"sink_ms"` // render time at the sink -> AU received, ms
+	Window    float64   `json:"window_s"` // how long the viewers recorded
 	JoinFirst float64   `json:"join_first_frame_ms"`
 	JoinErr   string    `json:"join_error,omitempty"`
 }
@@ -205,6 +206,7 @@ func runViewers(endpoint string, n int, settle, measure, latency time.Duration) 
 		vs = append(vs, v)
 	}
 	time.Sleep(settle)
+	on := time.Now()
 	for _, v := range vs {
 		v.mu.Lock()
 		v.record = true
@@ -216,6 +218,7 @@ func runViewers(endpoint string, n int, settle, measure, latency time.Duration) 
 	for _, v := range vs {
 		v.mu.Lock()
 		v.record = false
+		rep.Window = time.Since(on).Seconds()
 		if v.connected {
 			rep.Connected++
 		}
