@@ -27,9 +27,9 @@ import (
 type childReport struct {
 	Viewers   int       `json:"viewers"`
 	Connected int       `json:"connected"`
-	Frames    int       `json:"frames"`  // access units with a stamp, all viewers
-	G2G       []float64 `json:"g2g_ms"`  // capture -> AU received, ms
-	Sink      []float64 `json:"sink_ms"` // render time at the sink -> AU received, ms
+	Frames    int       `json:"frames"`   // access units with a stamp, all viewers
+	G2G       []float64 `json:"g2g_ms"`   // capture -> AU received, ms
+	Sink      []float64 `json:"sink_ms"`  // render time at the sink -> AU received, ms
 	Window    float64   `json:"window_s"` // how long the viewers recorded
 	JoinFirst float64   `json:"join_first_frame_ms"`
 	JoinErr   string    `json:"join_error,omitempty"`
