@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -43,6 +44,10 @@ type Options struct {
 	Before []string
 	// Timeout bounds the run (default: no bound besides ctx).
 	Timeout time.Duration
+	// OnFrame, when set, receives a copy of the pixels of every frame that
+	// enters the analysing nedfilter (after the Before elements), with the
+	// frame's number from 0; it runs on the streaming thread.
+	OnFrame func(frame uint64, pix []byte)
 }
 
 // Result is what one run produced.
@@ -156,6 +161,28 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return gst.PadProbeOK
 	})
 
+	if o.OnFrame != nil {
+		var in uint64
+		ned.GetStaticPad("sink").AddProbe(gst.PadProbeTypeBuffer, func(_ gst.Pad, info *gst.PadProbeInfo) gst.PadProbeReturn {
+			n := in
+			in++
+			buf := info.GetBuffer()
+			if buf == nil {
+				return gst.PadProbeOK
+			}
+			m, ok := buf.Map(gst.MapRead)
+			if !ok {
+				return gst.PadProbeOK
+			}
+			pix := make([]byte, m.Length())
+			_, err := m.ReadAt(pix, 0)
+			m.Unmap()
+			if err == nil || errors.Is(err, io.EOF) {
+				o.OnFrame(n, pix)
+			}
+			return gst.PadProbeOK
+		})
+	}
 	if o.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, o.Timeout)

@@ -1,13 +1,10 @@
 package analysis
 
 import (
-	"fmt"
 	"github.com/nedstream/nedstream/models/modeltest"
-	"math"
 
 	"context"
 	"encoding/json"
-	"github.com/nedstream/nedstream/plugin/nedfilter"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -180,124 +177,4 @@ func TestDescribeRejectsBadInput(t *testing.T) {
 	if err != nil || !strings.Contains(d, `"we\"ird.mp4"`) {
 		t.Errorf("quoting: %q %v", d, err)
 	}
-}
-
-// TestEditClosedLoop edits the first 200 frames of the demo clip with
-// nedfilter and measures the result with a second nedfilter: the expression
-// moves the way the emotion says while the mouth keeps following the speech.
-//
-// The bounds guard what the analytic manipulator and the warp reach today
-// (docs/QUALITY.md has the numbers); the expression-editing issue's targets
-// are stricter (happy smile mean >= 0.85, jawOpen correlation >= 0.9 for
-// every emotion) and are not met yet.
-func TestEditClosedLoop(t *testing.T) {
-	pk := buildPack(t)
-	in := filepath.Join(modeltest.Media(t), "talking_face.mp4")
-	run := func(before ...string) map[uint64]nedfilter.FaceInfo {
-		res, err := Run(context.Background(), Options{Input: in, ModelPack: pk, Before: before,
-			Properties: []string{"analysis-only=true", "max-faces=1", "on-model-error=error"}, MaxFrames: 200, Timeout: 5 * time.Minute})
-		if err != nil {
-			t.Fatal(err)
-		}
-		out := map[uint64]nedfilter.FaceInfo{}
-		for _, m := range res.Faces {
-			if len(m.Faces) == 1 && !m.Faces[0].Occluded {
-				out[m.Frame] = m.Faces[0]
-			}
-		}
-		return out
-	}
-	src := run()
-	for _, c := range []struct {
-		emotion string
-		check   func(t *testing.T, in, out stats)
-	}{
-		{"happy", func(t *testing.T, in, out stats) {
-			if out.smile < in.smile+0.1 {
-				t.Errorf("happy: smile mean %.2f -> %.2f, want at least +0.1", in.smile, out.smile)
-			}
-			if out.jawCorr < 0.9 {
-				t.Errorf("happy: speech not kept: jawOpen correlation %.3f < 0.9", out.jawCorr)
-			}
-		}},
-		{"sad", func(t *testing.T, in, out stats) {
-			if out.smile > in.smile-0.3 {
-				t.Errorf("sad: smile %.2f -> %.2f, want at least -0.3", in.smile, out.smile)
-			}
-			if out.jawCorr < 0.7 {
-				t.Errorf("sad: speech not kept: jawOpen correlation %.3f < 0.7", out.jawCorr)
-			}
-		}},
-	} {
-		t.Run(c.emotion, func(t *testing.T) {
-			edited := run(fmt.Sprintf("nedfilter name=edit model-pack=%s emotion=%s intensity=1 transition=0 on-model-error=error", quote(pk), c.emotion))
-			a, b := compare(src, edited)
-			t.Logf("%s over %d frames: smile %.2f -> %.2f, frown %.2f -> %.2f, browInnerUp %.2f -> %.2f, eyeWide %.2f -> %.2f, browDown %.2f -> %.2f; jawOpen correlation %.3f",
-				c.emotion, a.n, a.smile, b.smile, a.frown, b.frown, a.browInnerUp, b.browInnerUp, a.eyeWide, b.eyeWide, a.browDown, b.browDown, b.jawCorr)
-			if a.n < 150 {
-				t.Fatalf("only %d frames with the face in both runs", a.n)
-			}
-			c.check(t, a, b)
-		})
-	}
-}
-
-// stats are means of a few coefficients over the frames two runs share.
-type stats struct {
-	n                                                     int
-	smile, frown, browInnerUp, eyeWide, browDown, jawCorr float64
-}
-
-func compare(a, b map[uint64]nedfilter.FaceInfo) (sa, sb stats) {
-	var ja, jb []float64
-	for f, x := range a {
-		y, ok := b[f]
-		if !ok {
-			continue
-		}
-		for _, p := range []struct {
-			s *stats
-			v nedfilter.FaceInfo
-		}{{&sa, x}, {&sb, y}} {
-			p.s.n++
-			p.s.smile += float64(p.v.Blendshape("mouthSmileLeft")+p.v.Blendshape("mouthSmileRight")) / 2
-			p.s.frown += float64(p.v.Blendshape("mouthFrownLeft")+p.v.Blendshape("mouthFrownRight")) / 2
-			p.s.browInnerUp += float64(p.v.Blendshape("browInnerUp"))
-			p.s.eyeWide += float64(p.v.Blendshape("eyeWideLeft")+p.v.Blendshape("eyeWideRight")) / 2
-			p.s.browDown += float64(p.v.Blendshape("browDownLeft")+p.v.Blendshape("browDownRight")) / 2
-		}
-		ja = append(ja, float64(x.Blendshape("jawOpen")))
-		jb = append(jb, float64(y.Blendshape("jawOpen")))
-	}
-	for _, s := range []*stats{&sa, &sb} {
-		if s.n > 0 {
-			n := float64(s.n)
-			s.smile, s.frown, s.browInnerUp, s.eyeWide, s.browDown = s.smile/n, s.frown/n, s.browInnerUp/n, s.eyeWide/n, s.browDown/n
-		}
-	}
-	sb.jawCorr = pearson(ja, jb)
-	return sa, sb
-}
-
-func pearson(a, b []float64) float64 {
-	n := float64(len(a))
-	if n < 2 {
-		return 0
-	}
-	var ma, mb float64
-	for i := range a {
-		ma += a[i]
-		mb += b[i]
-	}
-	ma, mb = ma/n, mb/n
-	var sab, saa, sbb float64
-	for i := range a {
-		sab += (a[i] - ma) * (b[i] - mb)
-		saa += (a[i] - ma) * (a[i] - ma)
-		sbb += (b[i] - mb) * (b[i] - mb)
-	}
-	if saa == 0 || sbb == 0 {
-		return 0
-	}
-	return sab / math.Sqrt(saa*sbb)
 }
