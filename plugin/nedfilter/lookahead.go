@@ -32,6 +32,9 @@ type pending struct {
 	// pushed to the editor.
 	seq  uint64
 	edit bool
+	// editor is the editor the frame was pushed to; a reload in between
+	// (new model pack) leaves the frame unedited.
+	editor *edit.Editor
 	// faces are the frame's faces (deep copies) for the edit and overlay.
 	faces   []face.Face
 	overlay overlay.Mode
@@ -126,7 +129,7 @@ func (f *Filter) release(s Settings) *C.GstBuffer {
 	if len(st.queue) == 0 {
 		st.queue = st.queue[:0:0]
 	}
-	needEdit := p.edit && st.editor != nil
+	needEdit := p.edit && st.editor != nil && p.editor == st.editor
 	needOverlay := p.overlay != overlay.None && len(p.faces) > 0
 	if !needEdit && !needOverlay {
 		return p.buf

@@ -125,7 +125,7 @@ func (f *Filter) transformFrame(frame *C.GstVideoFrame) C.GstFlowReturn {
 		case err != nil:
 			f.processError(err)
 		case deferred:
-			st.next.seq, st.next.edit = seq, true
+			st.next.seq, st.next.edit, st.next.editor = seq, true, st.editor
 		default:
 			if _, err := st.editor.Render(img, res.Faces, seq, 0); err != nil {
 				f.processError(err)
