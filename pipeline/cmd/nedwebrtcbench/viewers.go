@@ -151,7 +151,11 @@ func stamps(au []byte) (capture, sinkIn int64, ok bool) {
 			continue
 		}
 		raw = append(raw, b)
-		zeros = map[bool]int{true: zeros + 1, false: 0}[b == 0]
+		if b == 0 {
+			zeros++
+		} else {
+			zeros = 0
+		}
 		if len(raw) == 33 {
 			break
 		}

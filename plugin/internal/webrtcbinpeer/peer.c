@@ -101,13 +101,21 @@ ned_wb_new (char **err)
   NedWbPeer *p = g_new0 (NedWbPeer, 1);
   GstElement *webrtc;
   GObject *ice = NULL;
+  GstElementFactory *nice = gst_element_factory_find ("nicesrc");
+  if (nice == NULL) {
+    *err = g_strdup ("GStreamer's nice plugin (Debian package gstreamer1.0-nice, "
+        "webrtcbin's ICE) is missing: run scripts/setup");
+    g_free (p);
+    return NULL;
+  }
+  gst_object_unref (nice);
   g_mutex_init (&p->lock);
   p->pipeline = gst_pipeline_new (NULL);
   webrtc = gst_element_factory_make ("webrtcbin", NULL);
   if (webrtc == NULL) {
-    *err = g_strdup ("no webrtcbin element (gstreamer1.0-plugins-bad) or "
-        "no nice plugin (gstreamer1.0-nice): run scripts/setup");
+    *err = g_strdup ("no webrtcbin element (gstreamer1.0-plugins-bad): run scripts/setup");
     gst_object_unref (p->pipeline);
+    g_mutex_clear (&p->lock);
     g_free (p);
     return NULL;
   }
