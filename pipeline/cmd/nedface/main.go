@@ -28,9 +28,17 @@ Usage:
   nedface analyze --input FILE --pack DIR [--out VIDEO.mp4] [--summary FILE.json]
                   [--overlay none|box|landmarks|mesh|axes] [--set name=value ...]
 
+  nedface evaluate --input FILE --pack DIR --classifier emotion_mini_xception.onnx [...]
+  nedface sidebyside --input FILE --pack DIR --out VIDEO.mp4 [--emotion E] [--intensity I]
+
   analyze   Track every face of the input with nedfilter, write the video with
             the overlay drawn (if --out) and a JSON summary (tracks, pose,
             mean blendshapes, timings) to --summary or standard output.
+  evaluate  Edit the input to each emotion and judge it: emotion-classifier
+            probabilities before/after and closed-loop blendshape changes
+            (nedface evaluate --help).
+  sidebyside
+            Write the input and the nedfilter-edited video side by side.
 `
 
 type multi []string
@@ -62,6 +70,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if args[0] == "style" {
 		return runStyle(ctx, args[1:], stdout, stderr)
+	}
+	if args[0] == "sidebyside" {
+		return runSideBySide(ctx, args[1:], stdout, stderr)
+	}
+	if args[0] == "evaluate" {
+		return runEvaluate(ctx, args[1:], stdout, stderr)
 	}
 	if args[0] == "extract" {
 		return runExtract(ctx, args[1:], stdout, stderr)
