@@ -6,7 +6,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
+
+	ortgo "github.com/yalue/onnxruntime_go"
 
 	"github.com/nedstream/nedstream/models/atomicfile"
 )
@@ -179,12 +182,21 @@ func copyFile(src, dst string) error {
 
 // AddRenderer copies a renderer model (docs/MODELS.md, role "renderer")
 // into the pack in dir as renderer.onnx, records it in the manifest and
-// rewrites the manifest. The pack must already carry the manipulator roles;
-// the model's tensors are checked by CheckModels.
+// rewrites the manifest. The pack must already carry the manipulator roles,
+// and the model must have the contract's tensors (checked first, so a wrong
+// model leaves the pack as it was; onnxruntime must be initialised).
 func AddRenderer(dir, model string) error {
 	p, err := Load(dir)
 	if err != nil {
 		return fmt.Errorf("add renderer: %w", err)
+	}
+	ins, outs, err := ortgo.GetInputOutputInfo(model)
+	if err != nil {
+		return fmt.Errorf("add renderer: %s is not a loadable ONNX model: %w", model, err)
+	}
+	wantIn, wantOut := RendererTensors()
+	if problems := append(checkTensors(RoleRenderer, "input", wantIn, ins), checkTensors(RoleRenderer, "output", wantOut, outs)...); len(problems) > 0 {
+		return fmt.Errorf("add renderer: %s: %s", model, strings.Join(problems, "; "))
 	}
 	m := p.Manifest
 	if _, ok := m.Files[RoleManipulator]; !ok {
@@ -194,8 +206,7 @@ func AddRenderer(dir, model string) error {
 	if err := copyFile(model, filepath.Join(dir, file)); err != nil {
 		return fmt.Errorf("add renderer: %w", err)
 	}
-	ins, outs := RendererTensors()
-	err = AddFile(dir, &m, RoleRenderer, Entry{File: file, Kind: KindONNX, Inputs: ins, Outputs: outs,
+	err = AddFile(dir, &m, RoleRenderer, Entry{File: file, Kind: KindONNX, Inputs: wantIn, Outputs: wantOut,
 		License: "NOASSERTION", Source: "renderer model added with pack.AddRenderer from " + filepath.Base(model)})
 	if err != nil {
 		return fmt.Errorf("add renderer: %w", err)

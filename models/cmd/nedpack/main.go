@@ -2,6 +2,7 @@
 //
 //	nedpack build --from ../shared/models/upstream --out DIR   write a pack from the upstream files
 //	nedpack check DIR                                          verify checksums, tensors and shapes
+//	nedpack add-renderer DIR MODEL.onnx                        add the optional renderer model
 package main
 
 import (
@@ -28,6 +29,10 @@ Usage:
         models, write the manifest, then check it.
   nedpack check DIR
         Verify every file's checksum and every model's tensor names and shapes.
+  nedpack add-renderer DIR MODEL.onnx
+        Copy a renderer model (the optional "renderer" role, docs/MODELS.md) into
+        the pack, record it in the manifest, then check the pack. Editing then
+        uses it instead of the warp.
 
 Environment:
   ONNXRUNTIME_LIB   onnxruntime shared library used to check the models
@@ -72,13 +77,24 @@ func run(args []string, stdout, stderr io.Writer) error {
 		}
 		fmt.Fprintf(stdout, "wrote pack %q to %s (%d files)\n", m.Name, *out, len(m.Files))
 		return check(*out, stdout)
+	case "add-renderer":
+		if len(args) != 3 {
+			return usageError{"add-renderer needs a pack directory and a model file"}
+		}
+		if err := ort.Init(""); err != nil {
+			return err
+		}
+		if err := pack.AddRenderer(args[1], args[2]); err != nil {
+			return err
+		}
+		return check(args[1], stdout)
 	case "check":
 		if len(args) != 2 {
 			return usageError{"check needs exactly one pack directory"}
 		}
 		return check(args[1], stdout)
 	}
-	return usageError{fmt.Sprintf("unknown command %q (want build or check; see nedpack --help)", args[0])}
+	return usageError{fmt.Sprintf("unknown command %q (want build, check or add-renderer; see nedpack --help)", args[0])}
 }
 
 func check(dir string, stdout io.Writer) error {
