@@ -161,7 +161,8 @@ func (f *Filter) load(s Settings) bool {
 	} else {
 		st.editor = ed
 		info := ed.Info()
-		f.infof("expression editing ready: %s manipulator (T=%d, S=%d)", map[bool]string{true: "trained", false: "analytic"}[info.Trained], info.T, info.S)
+		f.infof("expression editing ready: %s manipulator (T=%d, S=%d), %s, style encoder: %v", map[bool]string{true: "trained", false: "analytic"}[info.Trained], info.T, info.S,
+			map[bool]string{true: "renderer model", false: "warp renderer"}[ed.HasRenderer()], ed.HasEncoder())
 	}
 	st.applied = s.engineConfig()
 	st.forgetTracks()
