@@ -110,3 +110,29 @@ func Histograms(path, title string, names []string, values [][]float64) error {
 	}
 	return nil
 }
+
+// Bars writes a grouped bar chart as PNG: one group per label, one bar per
+// series (values[series][label]).
+func Bars(path, title, yLabel string, labels, series []string, values [][]float64) error {
+	p := plot.New()
+	p.Title.Text = title
+	p.Y.Label.Text = yLabel
+	w := vg.Points(60 / float64(max(1, len(series))))
+	for i, s := range series {
+		bars, err := plotter.NewBarChart(plotter.Values(values[i]), w)
+		if err != nil {
+			return fmt.Errorf("bars %s: %w", s, err)
+		}
+		bars.Color = plotutil.Color(i)
+		bars.LineStyle.Width = 0
+		bars.Offset = w * vg.Length(float64(i)-float64(len(series)-1)/2)
+		p.Add(bars)
+		p.Legend.Add(s, bars)
+	}
+	p.Legend.Top = true
+	p.NominalX(labels...)
+	if err := p.Save(9*vg.Inch, 4*vg.Inch, path); err != nil {
+		return fmt.Errorf("write plot %s: %w", path, err)
+	}
+	return nil
+}

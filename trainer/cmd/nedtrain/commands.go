@@ -372,6 +372,7 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.Var(&runs, "run", "run directory (repeat to compare, e.g. lambda on and off)")
 	holdout := fs.String("holdout", "", "held-out actors (default: those of the first run)")
 	out := fs.String("out", "", "also write the table to this Markdown file")
+	plotPath := fs.String("plot", "", "also write the per-target accuracy and mouth correlation as bar charts (PNG; name-mouth.png for the second)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -434,6 +435,25 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	if *out != "" {
 		if err := os.WriteFile(*out, []byte(b.String()), 0o644); err != nil {
 			return fmt.Errorf("eval: %w", err)
+		}
+	}
+	if *plotPath != "" {
+		names := make([]string, len(results))
+		acc := make([][]float64, len(results))
+		mouth := make([][]float64, len(results))
+		for i, r := range results {
+			names[i] = r.Name
+			for _, row := range r.Rows {
+				acc[i] = append(acc[i], row.Accuracy)
+				mouth[i] = append(mouth[i], row.Mouth)
+			}
+		}
+		if err := report.Bars(*plotPath, "target-emotion accuracy of the edits (held-out actors)", "accuracy", manipulator.Classes[:], names, acc); err != nil {
+			return err
+		}
+		mp := strings.TrimSuffix(*plotPath, filepath.Ext(*plotPath)) + "-mouth.png"
+		if err := report.Bars(mp, "mouth correlation with the input (held-out actors)", "Pearson r", manipulator.Classes[:], names, mouth); err != nil {
+			return err
 		}
 	}
 	return nil
