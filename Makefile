@@ -55,10 +55,15 @@ setup:
 pack: setup
 	$(GO) run ./models/cmd/nedpack build --from $(UPSTREAM) --out $(PACK)
 
-# The main job on the demo input (INPUT=... for another file): the video with
-# the face analysis drawn on it, and a JSON summary of the tracks.
+# The main job on the demo input (INPUT=... for another file): the input and
+# the nedfilter-edited video side by side (EMOTION, INTENSITY), then the video
+# with the face analysis drawn on it and a JSON summary of the tracks.
+EMOTION   ?= happy
+INTENSITY ?= 0.8
 demo: pack
 	@mkdir -p $(DEMO_OUT)
+	$(GST_ENV) $(GO) run ./pipeline/cmd/nedface sidebyside --input "$(INPUT)" --pack $(PACK) \
+		--emotion $(EMOTION) --intensity $(INTENSITY) --out $(DEMO_OUT)/edited_side_by_side.mp4
 	$(GST_ENV) $(GO) run ./pipeline/cmd/nedface analyze --input "$(INPUT)" --pack $(PACK) \
 		--overlay $(OVERLAY) --out $(DEMO_OUT)/annotated.mp4 --summary $(DEMO_OUT)/summary.json
 
