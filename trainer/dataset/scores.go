@@ -15,10 +15,13 @@ import (
 // Score is one clip's scorer confidence y (that the clip shows its label)
 // and its loss weight lambda.
 type Score struct {
+	// ID and Emotion name the clip and its label.
 	ID      string
 	Emotion string
-	Y       float64
-	Lambda  float64
+	// Y is the confidence in [0,1]; Lambda the weight (negative when a
+	// scores file has no lambda column).
+	Y      float64
+	Lambda float64
 }
 
 // ScoresHeader is the header of a scores file: id,emotion,y,lambda. A file

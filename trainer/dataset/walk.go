@@ -20,7 +20,8 @@ type Source struct {
 	// Path is the video file.
 	Path string
 	// ID is the clip's dataset id (IDFor of the path relative to the corpus).
-	ID      string
+	ID string
+	// Actor, Emotion (a class name) and Level (0 when unknown) are the labels.
 	Actor   string
 	Emotion string
 	Level   int

@@ -202,15 +202,21 @@ func TrueClass(r *dataset.Record) int {
 
 // Row is one target emotion's result for one model.
 type Row struct {
-	Target   string
+	// Target is the class the windows were edited toward.
+	Target string
+	// Accuracy is the share of edits the classifier reads as Target.
 	Accuracy float64
-	Mouth    float64
-	Windows  int
+	// Mouth is the mean Pearson r of the speech channels, input vs edit.
+	Mouth float64
+	// Windows is the number of edited windows.
+	Windows int
 }
 
 // Result is one model's evaluation.
 type Result struct {
+	// Name labels the run in tables.
 	Name string
+	// Rows has one entry per target class.
 	Rows []Row
 	// Mean over targets.
 	Accuracy, Mouth float64

@@ -63,18 +63,27 @@ type Options struct {
 
 // Run is what run.json records about a training run.
 type Run struct {
-	Model            ned.Config   `json:"model"`
-	UseLambda        bool         `json:"lambda"`
-	Steps            int          `json:"steps"`
-	Batch            int          `json:"batch"`
-	LR               float64      `json:"lr"`
-	Seed             uint64       `json:"seed"`
-	Holdout          []string     `json:"holdout_actors"`
-	TrainClips       int          `json:"train_clips"`
-	DataSHA256       string       `json:"data_sha256"`
-	Lambda           lambda.Stats `json:"lambda_stats"`
-	Data             string       `json:"data"`
-	SamplesPerSecond float64      `json:"samples_per_second"`
+	// Model is the network configuration.
+	Model ned.Config `json:"model"`
+	// UseLambda says whether losses were weighted by lambda.
+	UseLambda bool `json:"lambda"`
+	// Steps, Batch, LR and Seed are the training schedule.
+	Steps int     `json:"steps"`
+	Batch int     `json:"batch"`
+	LR    float64 `json:"lr"`
+	Seed  uint64  `json:"seed"`
+	// Holdout are the actors kept out of training.
+	Holdout []string `json:"holdout_actors"`
+	// TrainClips is the number of training clips.
+	TrainClips int `json:"train_clips"`
+	// DataSHA256 is dataset.Hash of the training clips.
+	DataSHA256 string `json:"data_sha256"`
+	// Lambda summarises the training clips' lambdas.
+	Lambda lambda.Stats `json:"lambda_stats"`
+	// Data is the dataset directory.
+	Data string `json:"data"`
+	// SamplesPerSecond is the measured training throughput of this run.
+	SamplesPerSecond float64 `json:"samples_per_second"`
 }
 
 // checkpoint is the resumable state.

@@ -32,6 +32,8 @@ var LossNames = []string{"d", "g", "d_real", "d_fake", "adv", "style", "cycle", 
 
 // Model binds a config and parameters to compiled GoMLX computations.
 type Model struct {
+	// Config and Params are the networks' sizes and weights (Params is
+	// read on every call, so updates in place take effect).
 	Config  Config
 	Params  *Params
 	backend backends.Backend

@@ -27,7 +27,9 @@ func LSTMName(l, dir int, gate string) string { return fmt.Sprintf("g.lstm%d.%d.
 
 // Param is one named weight tensor (row-major).
 type Param struct {
-	Name  string
+	// Name is "<network>.<layer>.<w|r|b>" (see spec).
+	Name string
+	// Shape and Data hold the values, row-major.
 	Shape []int
 	Data  []float32
 }
@@ -43,6 +45,7 @@ func (p *Param) Size() int {
 
 // Params are all weights of the four networks, in a fixed order.
 type Params struct {
+	// List holds the parameters in the order of the config's spec.
 	List []*Param
 	idx  map[string]int
 }
