@@ -46,7 +46,7 @@ func WriteScores(path string, scores []Score) error {
 }
 
 // ReadScores reads a scores CSV with at least the columns id and y (emotion
-// and lambda optional; lambda is NaN when absent).
+// and lambda optional; lambda is -1 when absent).
 func ReadScores(path string) (map[string]Score, error) {
 	f, err := os.Open(path)
 	if err != nil {
