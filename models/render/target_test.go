@@ -109,3 +109,40 @@ func TestTargetLandmarks(t *testing.T) {
 		}
 	}
 }
+
+// TestTargetGainsOnlyOnRises: a fall of a gained channel (the smile) moves
+// the landmarks by exactly its basis shape, a rise by UpGain times it.
+func TestTargetGainsOnlyOnRises(t *testing.T) {
+	canon, b := models(t)
+	p := facePose(150, 320, 240, 0, 0)
+	src := posed(canon, p)
+	k := b.Index("mouthSmileLeft")
+	g := render.UpGain(k)
+	if g <= 1 {
+		t.Fatalf("smile gain %v, want > 1", g)
+	}
+	// The vertex the smile moves most vertically.
+	v := 0
+	for i := range b.Deltas[k] {
+		d := b.Deltas[k][i]
+		if d[1]*d[1] > b.Deltas[k][v][1]*b.Deltas[k][v][1] {
+			v = i
+		}
+	}
+	move := func(from, to float32) float64 {
+		dst := make([]face.Point3, len(src))
+		if err := render.TargetLandmarks(src, p, b, coeffs(b, map[string]float32{"mouthSmileLeft": from}), coeffs(b, map[string]float32{"mouthSmileLeft": to}), dst); err != nil {
+			t.Fatal(err)
+		}
+		return float64(dst[v].Y - src[v].Y)
+	}
+	up, down := move(0.2, 0.6), move(0.6, 0.2)
+	want := -float64(b.Deltas[k][v][1]) * p.Scale * 0.4
+	t.Logf("vertex %d: rise moves %.3f px, fall %.3f px (basis %.3f px)", v, up, down, want)
+	if math.Abs(down+want) > 1e-3 {
+		t.Errorf("fall moved %.4f px, want %.4f (no gain)", down, -want)
+	}
+	if math.Abs(up-g*want) > 1e-3 {
+		t.Errorf("rise moved %.4f px, want %.4f (gain %v)", up, g*want, g)
+	}
+}
