@@ -338,18 +338,15 @@ func (s *Sink) onKeyframeRequest(r fanout.KeyframeRequest) {
 // onEvent posts a viewer message; a leave carries the final statistics.
 func (s *Sink) onEvent(e whep.Event) {
 	event := "joined"
-	var st *C.NedWhepStats
+	var st *fanout.ViewerStats
 	if e.Type == whep.EventLeave {
 		event = "left"
-		cs := cStats(e.Stats)
-		st = &cs
+		st = &e.Stats
 	}
-	ce, cid, cr, ca := C.CString(event), C.CString(e.SessionID), C.CString(e.Reason), C.CString(e.RemoteAddr)
-	defer C.free(unsafe.Pointer(ce))
-	defer C.free(unsafe.Pointer(cid))
-	defer C.free(unsafe.Pointer(cr))
-	defer C.free(unsafe.Pointer(ca))
-	C.ned_whep_viewer_message(s.element(), ce, cid, cr, ca, st)
+	encsink.PostMessage(s, MessageName, []encsink.Field{
+		{Key: "event", Value: event}, {Key: "id", Value: e.SessionID},
+		{Key: "reason", Value: e.Reason}, {Key: "remote-addr", Value: e.RemoteAddr},
+	}, st)
 }
 
 // postStats posts a stats message per connected viewer every interval
@@ -364,34 +361,11 @@ func (s *Sink) postStats(server *whep.Server, interval time.Duration, stop <-cha
 		case <-t.C:
 		}
 		for _, info := range server.Sessions() {
-			if !info.Connected {
-				continue
+			if info.Connected {
+				encsink.PostMessage(s, StatsMessageName, []encsink.Field{
+					{Key: "id", Value: info.ID}, {Key: "remote-addr", Value: info.RemoteAddr},
+				}, &info.Stats)
 			}
-			cs := cStats(info.Stats)
-			cid, ca := C.CString(info.ID), C.CString(info.RemoteAddr)
-			C.ned_whep_stats_message(s.element(), cid, ca, &cs)
-			C.free(unsafe.Pointer(cid))
-			C.free(unsafe.Pointer(ca))
 		}
-	}
-}
-
-func ms(d time.Duration) C.double { return C.double(float64(d) / float64(time.Millisecond)) }
-
-// cStats converts a viewer's statistics for the C message helpers.
-func cStats(v fanout.ViewerStats) C.NedWhepStats {
-	return C.NedWhepStats{
-		bitrate:                C.double(v.Bitrate),
-		fraction_lost:          C.double(v.FractionLost),
-		jitter_ms:              ms(v.Jitter),
-		rtt_ms:                 ms(v.RTT),
-		time_to_first_frame_ms: ms(v.TimeToFirstFrame),
-		packets_sent:           C.guint64(v.PacketsSent),
-		bytes_sent:             C.guint64(v.BytesSent),
-		packets_lost:           C.gint64(v.PacketsLost),
-		receiver_reports:       C.guint64(v.ReceiverReports),
-		plis:                   C.guint64(v.PLIs),
-		firs:                   C.guint64(v.FIRs),
-		overflows:              C.guint64(v.Overflows),
 	}
 }

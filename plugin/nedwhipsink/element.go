@@ -42,6 +42,14 @@ const TypeName = "GstNedWhipSink"
 // retry-ms).
 const MessageName = "nedstream-whip-status"
 
+// StatsMessageName is the name of the element messages posted every
+// stats-interval while a session is connected. Fields: id, then the
+// session's statistics as in nedwhepsink's stats messages (bitrate,
+// fraction-lost, packets-lost, jitter-ms, rtt-ms from the server's RTCP
+// receiver reports, receiver-reports, packets-sent, bytes-sent, plis,
+// firs, overflows, time-to-first-frame-ms).
+const StatsMessageName = "nedstream-whip-stats"
+
 // Caps are the sink pad caps.
 const Caps = encsink.Caps
 
@@ -118,7 +126,7 @@ func classInit(class *gstbase.BaseSinkClass) {
 		"Sink/Network/Video",
 		"Publishes H.264 or VP8 video (and Opus audio on an optional audio pad) to a WHIP server over WebRTC, "+
 			"reconnecting with backoff; "+
-			"posts "+MessageName+" messages and asks upstream for keyframes",
+			"posts "+MessageName+" and "+StatsMessageName+" messages and asks upstream for keyframes",
 		"nedstream project",
 	)
 	ec.AddPadTemplate(gst.NewPadTemplate("sink", gst.PadSink, gst.PadAlways, gst.CapsFromString(Caps)))
@@ -239,7 +247,8 @@ func (s *Sink) setCaps(caps *gst.Caps) bool {
 		s.elementError(errFormat, "nedwhipsink: "+msg, msg)
 		return false
 	}
-	opts, err := s.snapshot().clientOptions()
+	set := s.snapshot()
+	opts, err := set.clientOptions()
 	if err != nil {
 		s.elementError(errSettings, "Invalid nedwhipsink settings: "+err.Error(), err.Error())
 		return false
@@ -270,6 +279,9 @@ func (s *Sink) setCaps(caps *gst.Caps) bool {
 			}
 		}
 	}()
+	if set.StatsIntervalMs > 0 {
+		go s.postStats(client, time.Duration(set.StatsIntervalMs)*time.Millisecond, ctx.Done())
+	}
 	s.codec, s.bc, s.cancel, s.done = codec, bc, cancel, done
 	if audio {
 		encsink.Attach(s, bc, func(err error) { s.log(1, "dropping an audio sample: %v", err) })
@@ -319,4 +331,21 @@ func (s *Sink) onEvent(e whip.Event) {
 	defer C.free(unsafe.Pointer(ce))
 	defer C.free(unsafe.Pointer(cm))
 	C.ned_whip_status_message(s.element(), ce, C.int(e.Attempt), cm, C.guint64(e.Retry.Milliseconds()))
+}
+
+// postStats posts a stats message every interval while a session is
+// connected, until stop is closed.
+func (s *Sink) postStats(client *whip.Client, interval time.Duration, stop <-chan struct{}) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+		}
+		if st := client.Stats(); st.Connected {
+			encsink.PostMessage(s, StatsMessageName, []encsink.Field{{Key: "id", Value: st.ID}}, &st)
+		}
+	}
 }

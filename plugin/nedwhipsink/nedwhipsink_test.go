@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"os"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -16,7 +18,7 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(gsttest.Main(m)) }
 
-var wantProperties = []string{"endpoint", "token", "ice-servers", "max-backoff", "location"}
+var wantProperties = []string{"endpoint", "token", "ice-servers", "max-backoff", "stats-interval", "location"}
 
 func TestInspectListsEveryProperty(t *testing.T) {
 	out := gsttest.Command(t, time.Minute, "gst-inspect-1.0", nedwhipsink.ElementName)
@@ -64,7 +66,7 @@ func ingestServer(t *testing.T, token string) (*ingest.Server, string) {
 // sees an IDR first, and the session is DELETEd at the end of the stream.
 func TestPublishes(t *testing.T) {
 	srv, url := ingestServer(t, "secret")
-	out := launch(t, 60*time.Second, 120, "endpoint="+url+" token=secret")
+	out := launch(t, 60*time.Second, 120, "endpoint="+url+" token=secret stats-interval=250")
 	if out.Err != nil {
 		t.Fatalf("gst-launch: %v\n%s", out.Err, out.Combined())
 	}
@@ -89,8 +91,20 @@ func TestPublishes(t *testing.T) {
 	if srv.Stats().Deletes < 1 {
 		t.Errorf("the session was not DELETEd at stop")
 	}
-	if text := out.Combined(); !strings.Contains(text, nedwhipsink.MessageName) || !strings.Contains(text, "event=(string)connected") {
+	text := out.Combined()
+	if !strings.Contains(text, nedwhipsink.MessageName) || !strings.Contains(text, "event=(string)connected") {
 		t.Errorf("no %s connected message in output:\n%s", nedwhipsink.MessageName, text)
+	}
+	// The ingest server's receiver reports reach the publisher's stats.
+	stats := regexp.MustCompile(nedwhipsink.StatsMessageName + `, id=.*?bitrate=\(double\)([0-9.e+-]+).*?receiver-reports=\(guint64\)([0-9]+)`)
+	withReports := 0
+	for _, m := range stats.FindAllStringSubmatch(text, -1) {
+		if b, _ := strconv.ParseFloat(m[1], 64); b > 0 && m[2] != "0" {
+			withReports++
+		}
+	}
+	if withReports == 0 {
+		t.Errorf("no %s message with a bitrate and receiver reports:\n%s", nedwhipsink.StatsMessageName, text)
 	}
 }
 

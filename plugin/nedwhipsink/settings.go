@@ -25,6 +25,9 @@ type Settings struct {
 	ICEServers string
 	// MaxBackoffMs bounds the wait between reconnect attempts.
 	MaxBackoffMs int
+	// StatsIntervalMs, when not 0, posts a stats message for the
+	// connected session every so many milliseconds.
+	StatsIntervalMs int
 }
 
 // DefaultSettings returns the property defaults.
@@ -117,6 +120,15 @@ var properties = []property{
 		},
 		get: func(s *Settings) any { return int32(s.MaxBackoffMs) },
 		set: func(s *Settings, v any) { s.MaxBackoffMs = int(asInt32(v)) },
+	},
+	{
+		spec: func() *gobject.ParamSpec {
+			return gobject.ParamSpecInt32("stats-interval", "Stats interval",
+				"Milliseconds between nedstream-whip-stats messages (bitrate, loss, RTT of the connected session; 0: none)",
+				0, 3600000, 0, rw)
+		},
+		get: func(s *Settings) any { return int32(s.StatsIntervalMs) },
+		set: func(s *Settings, v any) { s.StatsIntervalMs = int(asInt32(v)) },
 	},
 	// location is kept as an alias of endpoint (the name playbin-style URI
 	// sinks use); both read and write the same setting.

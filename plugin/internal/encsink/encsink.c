@@ -52,6 +52,31 @@ ned_enc_running_time (GstBaseSink * sink, GstClockTime pts)
   return rt;
 }
 
+void
+ned_enc_post_message (GstElement * e, const char *name, const char **keys,
+    const char **values, int n, const NedEncStats * st)
+{
+  GstStructure *s = gst_structure_new_empty (name);
+  for (int i = 0; i < n; i++)
+    gst_structure_set (s, keys[i], G_TYPE_STRING, values[i], NULL);
+  if (st != NULL)
+    gst_structure_set (s,
+        "bitrate", G_TYPE_DOUBLE, st->bitrate,
+        "fraction-lost", G_TYPE_DOUBLE, st->fraction_lost,
+        "packets-lost", G_TYPE_INT64, st->packets_lost,
+        "jitter-ms", G_TYPE_DOUBLE, st->jitter_ms,
+        "rtt-ms", G_TYPE_DOUBLE, st->rtt_ms,
+        "receiver-reports", G_TYPE_UINT64, st->receiver_reports,
+        "packets-sent", G_TYPE_UINT64, st->packets_sent,
+        "bytes-sent", G_TYPE_UINT64, st->bytes_sent,
+        "plis", G_TYPE_UINT64, st->plis,
+        "firs", G_TYPE_UINT64, st->firs,
+        "overflows", G_TYPE_UINT64, st->overflows,
+        "time-to-first-frame-ms", G_TYPE_DOUBLE, st->time_to_first_frame_ms,
+        NULL);
+  gst_element_post_message (e, gst_message_new_element (GST_OBJECT (e), s));
+}
+
 /* ---- the audio pad ------------------------------------------------------ */
 
 extern GstFlowReturn nedEncAudioWrite (GstElement * e, guint8 * data,

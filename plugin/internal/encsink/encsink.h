@@ -15,6 +15,28 @@ GstClockTime ned_enc_buffer_duration (GstBuffer * buf);
 const char *ned_enc_caps_media (GstCaps * caps);
 GstClockTime ned_enc_running_time (GstBaseSink * sink, GstClockTime pts);
 
+/* One viewer's statistics (fanout.ViewerStats) for element messages. */
+typedef struct
+{
+  double bitrate;               /* bit/s */
+  double fraction_lost;         /* 0..1, latest receiver report */
+  double jitter_ms;
+  double rtt_ms;
+  double time_to_first_frame_ms;
+  guint64 packets_sent;
+  guint64 bytes_sent;
+  gint64 packets_lost;
+  guint64 receiver_reports;
+  guint64 plis;
+  guint64 firs;
+  guint64 overflows;
+} NedEncStats;
+
+/* ned_enc_post_message posts an element message name with n string fields
+ * (keys[i] = values[i]) and, when st is not NULL, the statistics fields. */
+void ned_enc_post_message (GstElement * e, const char *name,
+    const char **keys, const char **values, int n, const NedEncStats * st);
+
 /* The optional audio pad: a request pad "audio" (audio/x-opus) added to a
  * GstBaseSink subclass. ned_enc_audio_install patches the class (pad
  * template, request/release pad, change_state) before the element is
