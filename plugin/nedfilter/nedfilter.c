@@ -161,7 +161,8 @@ ned_set_info (GstVideoFilter * filter, GstCaps * incaps, GstVideoInfo * in_info,
   (void) out_info;
   return nedfilterSetInfo (filter,
       (char *) gst_video_format_to_string (GST_VIDEO_INFO_FORMAT (in_info)),
-      GST_VIDEO_INFO_WIDTH (in_info), GST_VIDEO_INFO_HEIGHT (in_info));
+      GST_VIDEO_INFO_WIDTH (in_info), GST_VIDEO_INFO_HEIGHT (in_info),
+      GST_VIDEO_INFO_FPS_N (in_info), GST_VIDEO_INFO_FPS_D (in_info));
 }
 
 /* Pushes the frames the lookahead still holds (end of stream, new caps or

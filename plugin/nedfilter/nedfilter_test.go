@@ -176,10 +176,18 @@ func TestStatsMessages(t *testing.T) {
 // gst-launch (concat of two sizes) and in process (capsfilter caps changed
 // while playing).
 func TestCapsRenegotiation(t *testing.T) {
+	// With a lookahead the held frames of the old size leave before the new
+	// caps; none may be lost.
+	for name, extra := range map[string]string{"causal": "", "lookahead": "lookahead=3"} {
+		t.Run(name, func(t *testing.T) { capsRenegotiation(t, extra) })
+	}
+}
+
+func capsRenegotiation(t *testing.T, extra string) {
 	missing := filepath.Join(t.TempDir(), "none")
 	t.Run("concat", func(t *testing.T) {
 		file := filepath.Join(t.TempDir(), "out.raw")
-		desc := "concat name=c ! nedfilter model-pack=" + missing + " ! filesink location=" + file +
+		desc := "concat name=c ! nedfilter " + extra + " model-pack=" + missing + " ! filesink location=" + file +
 			" videotestsrc num-buffers=10 ! video/x-raw,format=BGRx,width=320,height=240 ! c." +
 			" videotestsrc num-buffers=10 ! video/x-raw,format=BGRx,width=160,height=120 ! c."
 		out := gsttest.Launch(t, desc)
@@ -198,8 +206,8 @@ func TestCapsRenegotiation(t *testing.T) {
 		file := filepath.Join(t.TempDir(), "out.raw")
 		const n = 30
 		desc := fmt.Sprintf("videotestsrc num-buffers=%d is-live=true ! video/x-raw,framerate=30/1 ! videoscale ! "+
-			"capsfilter name=cf caps=video/x-raw,format=BGRx,width=320,height=240 ! nedfilter model-pack=%s ! filesink location=%s",
-			n, missing, file)
+			"capsfilter name=cf caps=video/x-raw,format=BGRx,width=320,height=240 ! nedfilter %s model-pack=%s ! filesink location=%s",
+			n, extra, missing, file)
 		res := gsttest.Run(t, desc, gsttest.Options{OnPlaying: func(p gst.Bin) {
 			time.Sleep(400 * time.Millisecond)
 			gst.UtilSetObjectArg(p.GetByName("cf"), "caps", "video/x-raw,format=BGRx,width=160,height=120")

@@ -20,7 +20,7 @@ func nedfilterTransformFrameIp(vf *C.GstVideoFilter, frame *C.GstVideoFrame) C.G
 }
 
 //export nedfilterSetInfo
-func nedfilterSetInfo(vf *C.GstVideoFilter, format *C.char, width, height C.int) C.gboolean {
+func nedfilterSetInfo(vf *C.GstVideoFilter, format *C.char, width, height, fpsN, fpsD C.int) C.gboolean {
 	f := lookup(unsafe.Pointer(vf))
 	name := C.GoString(format)
 	fm, err := raster.ParseFormat(name)
@@ -31,11 +31,11 @@ func nedfilterSetInfo(vf *C.GstVideoFilter, format *C.char, width, height C.int)
 	f.stateMu.Lock()
 	defer f.stateMu.Unlock()
 	st := &f.state
-	var d C.gint
-	if n := C.ned_fps(vf, &d); (int(n) != st.fpsN || int(d) != st.fpsD) && f.snapshot().Lookahead > 0 {
+	if (int(fpsN) != st.fpsN || int(fpsD) != st.fpsD) && f.snapshot().Lookahead > 0 {
+		// The added latency is counted in frames: a new rate changes it.
 		C.ned_post_latency(f.element())
 	}
-	st.fpsN, st.fpsD = int(C.ned_fps(vf, &d)), int(d)
+	st.fpsN, st.fpsD = int(fpsN), int(fpsD)
 	if st.format != fm || st.width != int(width) || st.height != int(height) {
 		f.infof("caps: %s %dx%d", name, int(width), int(height))
 		st.forgetTracks()
