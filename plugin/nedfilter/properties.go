@@ -225,7 +225,8 @@ var properties = []property{
 	{
 		spec: func() *gobject.ParamSpec {
 			return gobject.ParamSpecEnum("emotion", "Emotion",
-				"The emotion every face is moved toward (unless analysis-only); changes fade in over transition",
+				"The emotion every face is moved toward (unless analysis-only); changes fade in over transition. "+
+					"A loaded reference takes precedence, and face-overrides win for their faces",
 				gobject.Type(emotionType()), int32(DefaultSettings().Emotion), mutable)
 		},
 		get: func(s *Settings) any { return enumValue{emotionType, int32(s.Emotion)} },
