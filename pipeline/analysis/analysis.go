@@ -76,6 +76,10 @@ func Init() error {
 	return initErr
 }
 
+// Quote makes a string safe as a gst-launch property value (double quotes,
+// backslash escapes).
+func Quote(s string) string { return quote(s) }
+
 // quote makes a string safe as a gst-launch property value.
 func quote(s string) string {
 	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`

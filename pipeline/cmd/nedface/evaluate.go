@@ -179,7 +179,7 @@ func evaluate(ctx context.Context, o evalOptions, log io.Writer) ([]evalRow, err
 	var strip []image.Image
 	for _, e := range o.emotions {
 		t0 := time.Now()
-		el := fmt.Sprintf("nedfilter name=edit model-pack=%q emotion=%s intensity=%g transition=0 on-model-error=error %s", o.pack, e, o.intensity, strings.Join(o.props, " "))
+		el := fmt.Sprintf("nedfilter name=edit model-pack=%s emotion=%s intensity=%g transition=0 on-model-error=error %s", analysis.Quote(o.pack), e, o.intensity, strings.Join(o.props, " "))
 		out, outFrames, _, err := evalPass(ctx, o, []string{el})
 		if err != nil {
 			return nil, fmt.Errorf("%s pass: %w", e, err)

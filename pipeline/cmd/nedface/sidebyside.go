@@ -65,11 +65,11 @@ func runSideBySide(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err := analysis.Init(); err != nil {
 		return err
 	}
-	desc := fmt.Sprintf(`filesrc location=%q ! decodebin3 ! videoflip video-direction=auto ! videoconvert ! video/x-raw,format=BGRx ! tee name=t `+
+	desc := fmt.Sprintf(`filesrc location=%s ! decodebin3 ! videoflip video-direction=auto ! videoconvert ! video/x-raw,format=BGRx ! tee name=t `+
 		`t. ! queue name=left ! comp.sink_0 `+
-		`t. ! queue ! nedfilter name=ned model-pack=%q emotion=%s intensity=%g on-model-error=warning %s ! comp.sink_1 `+
-		`compositor name=comp background=black ! videoconvert ! video/x-raw,format=I420 ! x264enc speed-preset=veryfast key-int-max=60 ! h264parse ! mp4mux ! filesink location=%q`,
-		input, pack, emo, intensity, strings.Join(props, " "), out)
+		`t. ! queue ! nedfilter name=ned model-pack=%s emotion=%s intensity=%g on-model-error=warning %s ! comp.sink_1 `+
+		`compositor name=comp background=black ! videoconvert ! video/x-raw,format=I420 ! x264enc speed-preset=veryfast key-int-max=60 ! h264parse ! mp4mux ! filesink location=%s`,
+		analysis.Quote(input), analysis.Quote(pack), emo, intensity, strings.Join(props, " "), analysis.Quote(out))
 	el, err := gst.ParseLaunch(desc)
 	if err != nil {
 		return fmt.Errorf("build pipeline: %w", err)
