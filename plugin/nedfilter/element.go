@@ -170,6 +170,10 @@ func (f *Filter) setProperty(id uint, value any, pspec *gobject.ParamSpec) {
 		// Downstream recomputes the pipeline latency.
 		C.ned_post_latency(f.element())
 	}
+	if after.Lookahead > before.Lookahead {
+		// Upstream may renegotiate its pool for the buffers now held.
+		C.ned_reconfigure_sink(f.element())
+	}
 	if before.Reference != after.Reference && f.started.Load() {
 		f.loadReference(after)
 	}

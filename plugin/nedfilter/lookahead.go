@@ -107,6 +107,15 @@ func nedfilterLatency(vf *C.GstVideoFilter) C.GstClockTime {
 	return C.GstClockTime(lookaheadLatency(f.snapshot().Lookahead, int(n), int(d)))
 }
 
+//export nedfilterHeldBuffers
+func nedfilterHeldBuffers(vf *C.GstVideoFilter) C.guint {
+	f := lookup(unsafe.Pointer(vf))
+	if n := f.snapshot().Lookahead; n > 0 {
+		return C.guint(n + 1)
+	}
+	return 0
+}
+
 // lookaheadLatency is the latency n held frames add at fpsN/fpsD frames a
 // second; an unknown or variable rate (0/1) counts as 30 frames a second.
 func lookaheadLatency(n, fpsN, fpsD int) time.Duration {

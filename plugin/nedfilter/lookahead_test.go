@@ -157,3 +157,38 @@ func TestLookaheadFlushDropsHeldFrames(t *testing.T) {
 	}
 	t.Logf("%d frames before the seek, %d after", restart, len(pts)-restart)
 }
+
+// TestLookaheadAsksForBuffers: the ALLOCATION query asks upstream for
+// lookahead+1 more buffers, so a fixed-size pool cannot run dry.
+func TestLookaheadAsksForBuffers(t *testing.T) {
+	mins := make(chan uint, 2)
+	desc := "videotestsrc num-buffers=30 ! video/x-raw,format=BGRx,width=64,height=48,framerate=25/1 ! " +
+		"nedfilter name=ned lookahead=4 ! fakesink name=sink sync=true"
+	query := func(p gst.Bin) {
+		q := gst.NewQueryAllocation(gst.CapsFromString("video/x-raw,format=BGRx,width=64,height=48,framerate=25/1"), true)
+		// Without a lookahead the query may fail (fakesink proposes no pool).
+		p.GetByName("ned").GetStaticPad("sink").Query(q)
+		var most uint
+		for i := range q.GetNAllocationPools() {
+			_, _, mn, _ := q.ParseNthAllocationPool(i)
+			most = max(most, mn)
+		}
+		mins <- most
+	}
+	res := gsttest.Run(t, desc, gsttest.Options{
+		Timeout: time.Minute,
+		OnPlaying: func(p gst.Bin) {
+			query(p)
+			p.GetByName("ned").SetObjectProperty("lookahead", uint32(0))
+			query(p)
+		},
+	})
+	if !res.EOS || len(res.Errors) > 0 {
+		t.Fatalf("eos=%v errors=%v", res.EOS, res.Errors)
+	}
+	with, without := <-mins, <-mins
+	t.Logf("pool minimum asked for: %d with lookahead 4, %d without", with, without)
+	if with < 5 || without >= with {
+		t.Errorf("lookahead 4 asks for a pool minimum of %d (want >= 5, more than the %d without)", with, without)
+	}
+}

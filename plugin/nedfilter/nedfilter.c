@@ -233,7 +233,49 @@ static gboolean
 ned_query (GstBaseTransform * trans, GstPadDirection direction,
     GstQuery * query)
 {
-  gboolean res = ned_parent_class->query (trans, direction, query);
+  gboolean res;
+
+  if (direction == GST_PAD_SINK && GST_QUERY_TYPE (query) == GST_QUERY_DRAIN) {
+    /* Upstream wants its buffers back (e.g. before it reconfigures its
+     * pool): let the held frames go first. */
+    ned_drain (trans);
+  }
+  res = ned_parent_class->query (trans, direction, query);
+
+  if (direction == GST_PAD_SINK
+      && GST_QUERY_TYPE (query) == GST_QUERY_ALLOCATION) {
+    /* The lookahead keeps up to N + 1 buffers of upstream's pool: ask for
+     * that many more, so a pool with a fixed size (a camera's) cannot run
+     * dry while they are held. */
+    guint extra = nedfilterHeldBuffers ((GstVideoFilter *) trans);
+    guint i, n = gst_query_get_n_allocation_pools (query);
+
+    for (i = 0; extra > 0 && i < n; i++) {
+      GstBufferPool *pool;
+      guint size, min, max;
+
+      gst_query_parse_nth_allocation_pool (query, i, &pool, &size, &min, &max);
+      min += extra;
+      if (max != 0 && max < min)
+        max = min;
+      gst_query_set_nth_allocation_pool (query, i, pool, size, min, max);
+      if (pool)
+        gst_object_unref (pool);
+    }
+    if (extra > 0 && n == 0) {
+      GstCaps *caps;
+      GstVideoInfo info;
+
+      gst_query_parse_allocation (query, &caps, NULL);
+      /* Downstream proposed nothing: still tell upstream to keep that
+       * many buffers in its own pool. */
+      if (caps && gst_video_info_from_caps (&info, caps)) {
+        gst_query_add_allocation_pool (query, NULL,
+            GST_VIDEO_INFO_SIZE (&info), extra, 0);
+        res = TRUE;
+      }
+    }
+  }
 
   if (res && direction == GST_PAD_SRC
       && GST_QUERY_TYPE (query) == GST_QUERY_LATENCY) {
@@ -319,6 +361,12 @@ void
 ned_buffer_unref (GstBuffer * buf)
 {
   gst_buffer_unref (buf);
+}
+
+void
+ned_reconfigure_sink (GstElement * e)
+{
+  gst_base_transform_reconfigure_sink (GST_BASE_TRANSFORM (e));
 }
 
 void

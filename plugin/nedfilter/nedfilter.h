@@ -96,6 +96,7 @@ void ned_unmap_frame (GstVideoFrame * frame);
 GstBuffer *ned_make_writable (GstBuffer * buf);
 void ned_buffer_unref (GstBuffer * buf);
 void ned_post_latency (GstElement * e);
+void ned_reconfigure_sink (GstElement * e);
 gint ned_fps (GstVideoFilter * f, gint * d);
 GstClockTime ned_running_time (GstElement * e, GstClockTime pts);
 
