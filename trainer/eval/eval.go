@@ -222,10 +222,11 @@ type Result struct {
 	Accuracy, Mouth float64
 }
 
-// Evaluate edits every held-out window toward every class at full strength
-// (mapping network at z = 0, as the exported style_mapping does) and scores
-// the edits.
-func Evaluate(name string, m *ned.Model, cls *Classifier, test []*dataset.Record) (*Result, error) {
+// Evaluate edits every held-out window toward every class (mapping network
+// at z = 0, as the exported style_mapping does) at the given intensity a
+// (the edit is x + a * (G(x, s) - x), as in the exported manipulator; 1 is
+// the full trained edit) and scores the edits.
+func Evaluate(name string, m *ned.Model, cls *Classifier, test []*dataset.Record, intensity float64) (*Result, error) {
 	c := m.Config
 	var wins [][][]float32
 	for _, r := range test {
@@ -261,7 +262,10 @@ func Evaluate(name string, m *ned.Model, cls *Classifier, test []*dataset.Record
 			edited := make([][]float32, c.T)
 			for t := range c.T {
 				i := (b*c.T + t) * ned.Coefficients
-				edited[t] = out[i : i+ned.Coefficients]
+				edited[t] = make([]float32, ned.Coefficients)
+				for k := range edited[t] {
+					edited[t][k] = x[i+k] + float32(intensity)*(out[i+k]-x[i+k])
+				}
 			}
 			if cls.Predict(edited) == target {
 				row.Accuracy++

@@ -372,12 +372,16 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.Var(&runs, "run", "run directory (repeat to compare, e.g. lambda on and off)")
 	holdout := fs.String("holdout", "", "held-out actors (default: those of the first run)")
 	out := fs.String("out", "", "also write the table to this Markdown file")
+	intensity := fs.Float64("intensity", 1, "edit strength a in [0,1] (x + a*(G(x,s)-x), as nedfilter's intensity)")
 	plotPath := fs.String("plot", "", "also write the per-target accuracy and mouth correlation as bar charts (PNG; name-mouth.png for the second)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if *data == "" || len(runs) == 0 {
 		return usageError{"eval: --data and at least one --run are required"}
+	}
+	if *intensity < 0 || *intensity > 1 || math.IsNaN(*intensity) {
+		return usageError{fmt.Sprintf("eval: --intensity %g (want 0..1)", *intensity)}
 	}
 	recs, err := dataset.Load(*data)
 	if err != nil {
@@ -423,7 +427,10 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 		} else {
 			name += ", lambda off"
 		}
-		res, err := eval.Evaluate(name, m, cls, test)
+		if *intensity != 1 {
+			name += fmt.Sprintf(", intensity %g", *intensity)
+		}
+		res, err := eval.Evaluate(name, m, cls, test, *intensity)
 		if err != nil {
 			return err
 		}
