@@ -50,12 +50,12 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return // the command's --help was printed
+		}
 		fmt.Fprintln(os.Stderr, "nedtrain:", err)
 		var ue usageError
-		if errors.As(err, &ue) || errors.Is(err, flag.ErrHelp) {
-			if errors.Is(err, flag.ErrHelp) {
-				os.Exit(0)
-			}
+		if errors.As(err, &ue) {
 			os.Exit(2)
 		}
 		os.Exit(1)
