@@ -639,6 +639,12 @@ func (r *Runner) sendEOS(pipeline gst.Pipeline) {
 	if src != nil {
 		appsrcEOS(src)
 	}
+	if k := r.cfg.Kind(); k == cast.InputFile || k == cast.InputURI {
+		// A demuxer pulling from filesrc ignores an EOS sent to the
+		// source: end the stream behind the decoder instead.
+		r.pushEOSAfterInput(pipeline)
+		return
+	}
 	if !pipeline.SendEvent(gst.NewEventEOS()) {
 		// Sources that cannot take it (an errored one): end after them.
 		r.pushEOSAfterInput(pipeline)

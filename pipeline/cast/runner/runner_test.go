@@ -473,3 +473,28 @@ func httptestRequest() *http.Request {
 	req, _ := http.NewRequest("GET", "/metrics", nil)
 	return req
 }
+
+// TestLoopThenStop: a 1 s file (about 31 frames) with --loop plays past
+// its end (segment seeks) in real time, and a stop ends the run cleanly.
+func TestLoopThenStop(t *testing.T) {
+	cfg := cast.Defaults()
+	cfg.Input = filepath.Join(modeltest.Media(t), "short_clip.mp4")
+	cfg.Loop = true
+	cfg.ModelPack = testPack(t)
+	cfg.WHEP = freeAddr(t) // a live output: the file is paced to the clock
+	cfg.Listen = "off"
+	ctx, cancel := context.WithCancel(context.Background())
+	r, _, wait := start(t, cfg, ctx)
+	deadline := time.Now().Add(90 * time.Second)
+	for r.frames.Load() < 45 && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	frames := r.frames.Load()
+	cancel()
+	if err := wait(); err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+	if frames < 45 {
+		t.Errorf("%d frames: the 31-frame clip did not loop", frames)
+	}
+}
