@@ -306,3 +306,14 @@ func TestControlAPI(t *testing.T) {
 		}
 	}
 }
+
+// The example config file uses only known keys with well-typed values.
+func TestExampleConfigLoads(t *testing.T) {
+	c := Defaults()
+	if err := LoadFile(filepath.Join("..", "..", "examples", "nedcast", "nedcast.yaml"), &c); err != nil {
+		t.Fatal(err)
+	}
+	if c.Emotion != "happy" || c.WHEP == "" || c.Filter["detect-interval"] != "10" {
+		t.Errorf("example config read as %+v", c)
+	}
+}
