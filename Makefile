@@ -55,13 +55,22 @@ setup:
 pack: setup
 	$(GO) run ./models/cmd/nedpack build --from $(UPSTREAM) --out $(PACK)
 
-# The main job on the demo input (INPUT=... for another file): the input and
+# The main job on the demo input (INPUT=... for another file): nedcast plays
+# it in real time to WHEP with the control page (URL printed) and records the
+# edited stream to edited.mp4, stopping at the end of the clip; then the input and
 # the nedfilter-edited video side by side (EMOTION, INTENSITY), then the video
 # with the face analysis drawn on it and a JSON summary of the tracks.
 EMOTION   ?= happy
 INTENSITY ?= 0.8
+# nedcast's WHEP server and control page during the demo.
+DEMO_WHEP   ?= 127.0.0.1:8080
+DEMO_LISTEN ?= 127.0.0.1:8090
 demo: pack
 	@mkdir -p $(DEMO_OUT)
+	@echo "nedcast: open http://$(DEMO_LISTEN)/ for the control page and the live preview (WHEP on $(DEMO_WHEP)); it stops at the end of the clip"
+	$(GST_ENV) $(GO) run ./pipeline/cmd/nedcast --input "$(INPUT)" --model-pack $(PACK) \
+		--emotion $(EMOTION) --intensity $(INTENSITY) --whep $(DEMO_WHEP) --listen $(DEMO_LISTEN) \
+		--record $(DEMO_OUT)/edited.mp4
 	$(GST_ENV) $(GO) run ./pipeline/cmd/nedface sidebyside --input "$(INPUT)" --pack $(PACK) \
 		--emotion $(EMOTION) --intensity $(INTENSITY) --out $(DEMO_OUT)/edited_side_by_side.mp4
 	$(GST_ENV) $(GO) run ./pipeline/cmd/nedface analyze --input "$(INPUT)" --pack $(PACK) \
