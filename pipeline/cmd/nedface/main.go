@@ -30,6 +30,8 @@ Usage:
 
   nedface evaluate --input FILE --pack DIR --classifier emotion_mini_xception.onnx [...]
   nedface sidebyside --input FILE --pack DIR --out VIDEO.mp4 [--emotion E] [--intensity I]
+  nedface style --input CLIP --pack DIR --out STYLE.json [--max-frames N]
+  nedface extract --input CLIP --pack DIR --out DATASET --id ID --emotion E [...]
 
   analyze   Track every face of the input with nedfilter, write the video with
             the overlay drawn (if --out) and a JSON summary (tracks, pose,
@@ -39,6 +41,10 @@ Usage:
             (nedface evaluate --help).
   sidebyside
             Write the input and the nedfilter-edited video side by side.
+  style     Save the expression style of a reference clip as JSON for
+            nedfilter's reference property (nedface style --help).
+  extract   Add a clip's per-frame coefficients, pose and face crops to a
+            nedtrain dataset (nedface extract --help).
 `
 
 type multi []string
