@@ -1,0 +1,159 @@
+// Package mediaprobe tells what a media file or URI holds (its video and
+// audio streams, their sizes and its duration) by prerolling it in a small
+// private pipeline: uridecodebin3 with a fakesink on every stream.
+//
+// It does the job of GstDiscoverer, written here because go-gst v0.0.2's
+// gstpbutils package calls gst_encoding_profile_get_type() in its Go init,
+// before gst_init, and so prints three GLib-CRITICAL lines at the start of
+// every program that merely imports it.
+package mediaprobe
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-gst/go-gst/pkg/gst"
+)
+
+// Stream is one decoded stream of the input.
+type Stream struct {
+	// Kind is "video", "audio" or "text" (from the decoder's pad name).
+	Kind string
+	// Caps is the decoded caps, e.g. video/x-raw,width=640,...
+	Caps string
+	// Width and Height are the video size in pixels (0 for audio).
+	Width, Height int
+}
+
+// Info is what Probe learnt.
+type Info struct {
+	// Duration of the input; 0 when unknown (a live or endless source).
+	Duration time.Duration
+	// Streams in the order the decoder exposed them.
+	Streams []Stream
+}
+
+// Count returns how many streams of the kind ("video", "audio") the input has.
+func (i Info) Count(kind string) int {
+	n := 0
+	for _, s := range i.Streams {
+		if s.Kind == kind {
+			n++
+		}
+	}
+	return n
+}
+
+// FileURI turns a local path into a file:// URI.
+func FileURI(path string) (string, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", fmt.Errorf("file uri for %s: %w", path, err)
+	}
+	return (&url.URL{Scheme: "file", Path: abs}).String(), nil
+}
+
+// Probe prerolls uri and reports its streams and duration. It gives up
+// after timeout. gst.Init must have been called.
+func Probe(uri string, timeout time.Duration) (Info, error) {
+	if timeout <= 0 {
+		return Info{}, errors.New("mediaprobe: timeout must be > 0")
+	}
+	p, ok := gst.NewPipeline("mediaprobe").(gst.Pipeline)
+	if !ok {
+		return Info{}, errors.New("mediaprobe: cannot create a pipeline")
+	}
+	dec := gst.ElementFactoryMake("uridecodebin3", "")
+	if dec == nil {
+		return Info{}, errors.New("mediaprobe: uridecodebin3 is missing (gstreamer1.0-plugins-base)")
+	}
+	dec.SetObjectProperty("uri", uri)
+	p.Add(dec)
+	defer p.SetState(gst.StateNull)
+
+	var (
+		mu      sync.Mutex
+		streams []Stream
+		sinks   []gst.Pad
+		linkErr error
+	)
+	dec.ConnectPadAdded(func(_ gst.Element, pad gst.Pad) {
+		sink := gst.ElementFactoryMake("fakesink", "")
+		if sink == nil {
+			return
+		}
+		sink.SetObjectProperty("sync", false)
+		sink.SetObjectProperty("async", true)
+		p.Add(sink)
+		sink.SyncStateWithParent()
+		sp := sink.GetStaticPad("sink")
+		ret := pad.Link(sp)
+		mu.Lock()
+		defer mu.Unlock()
+		if ret != gst.PadLinkOK {
+			linkErr = fmt.Errorf("link %s: %s", pad.GetName(), gst.PadLinkGetName(ret))
+			return
+		}
+		kind, _, _ := strings.Cut(pad.GetName(), "_")
+		streams = append(streams, Stream{Kind: kind})
+		sinks = append(sinks, sp)
+	})
+
+	if p.SetState(gst.StatePaused) == gst.StateChangeFailure {
+		return Info{}, firstError(p, "cannot open it")
+	}
+	bus := p.GetBus()
+	deadline := time.Now().Add(timeout)
+	for {
+		left := time.Until(deadline)
+		if left <= 0 {
+			return Info{}, fmt.Errorf("mediaprobe: no answer within %v", timeout)
+		}
+		msg := bus.TimedPopFiltered(gst.ClockTime(min(left, 100*time.Millisecond)), gst.MessageAsyncDone|gst.MessageError)
+		if msg == nil {
+			continue
+		}
+		if msg.Type() == gst.MessageError {
+			_, err := msg.ParseError()
+			return Info{}, fmt.Errorf("mediaprobe: %w", err)
+		}
+		break
+	}
+
+	mu.Lock()
+	defer mu.Unlock()
+	if linkErr != nil {
+		return Info{}, fmt.Errorf("mediaprobe: %w", linkErr)
+	}
+	info := Info{Streams: streams}
+	for i, sp := range sinks {
+		caps := sp.GetCurrentCaps()
+		if caps == nil {
+			continue
+		}
+		info.Streams[i].Caps = caps.String()
+		if st := caps.GetStructure(0); st != nil {
+			w, _ := st.GetInt("width")
+			h, _ := st.GetInt("height")
+			info.Streams[i].Width, info.Streams[i].Height = int(w), int(h)
+		}
+	}
+	if d, ok := p.QueryDuration(gst.FormatTime); ok && d > 0 {
+		info.Duration = time.Duration(d)
+	}
+	return info, nil
+}
+
+// firstError returns the bus's first error message, or a generic error.
+func firstError(p gst.Pipeline, what string) error {
+	if msg := p.GetBus().TimedPopFiltered(gst.ClockTime(time.Second), gst.MessageError); msg != nil {
+		_, err := msg.ParseError()
+		return fmt.Errorf("mediaprobe: %s: %w", what, err)
+	}
+	return fmt.Errorf("mediaprobe: %s", what)
+}
