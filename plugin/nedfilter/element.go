@@ -127,16 +127,7 @@ func classInit(class *gstvideo.VideoFilterClass) {
 		ec.AddPadTemplate(gst.NewPadTemplate(name, dir, gst.PadAlways, gst.CapsFromString(Caps)))
 	}
 
-	specs := make([]*gobject.ParamSpec, len(properties))
-	for i, p := range properties {
-		specs[i] = p.spec()
-	}
-	ec.ParentClass().ParentClass().ParentClass().InstallProperties(specs)
-	for _, s := range specs {
-		// The class now owns the (sunk) floating reference: drop the Go
-		// finalizer, which would otherwise unref it a second time.
-		gobject.UnsafeParamSpecToGlibFull(s)
-	}
+	properties.Install(ec.ParentClass().ParentClass().ParentClass())
 }
 
 func (f *Filter) instanceInit() {
@@ -157,15 +148,15 @@ func (f *Filter) element() *C.GstElement {
 }
 
 func (f *Filter) setProperty(id uint, value any, pspec *gobject.ParamSpec) {
-	if int(id) >= len(properties) {
-		f.warnf("ignoring unknown property id %d (%s)", id, pspec.Name())
-		return
-	}
 	f.settingsMu.Lock()
 	before := f.settings
-	note := properties[id].set(&f.settings, value)
+	note, err := properties.Set(&f.settings, id, value)
 	after := f.settings
 	f.settingsMu.Unlock()
+	if err != nil {
+		f.warnf("ignoring property %s: %v", pspec.Name(), err)
+		return
+	}
 	if before.Lookahead != after.Lookahead {
 		// Downstream recomputes the pipeline latency.
 		C.ned_post_latency(f.element())
@@ -185,13 +176,9 @@ func (f *Filter) setProperty(id uint, value any, pspec *gobject.ParamSpec) {
 }
 
 func (f *Filter) getProperty(id uint, pspec *gobject.ParamSpec) any {
-	if int(id) >= len(properties) {
-		f.warnf("unknown property id %d (%s)", id, pspec.Name())
-		return nil
-	}
 	f.settingsMu.Lock()
 	defer f.settingsMu.Unlock()
-	return properties[id].get(&f.settings)
+	return properties.Get(&f.settings, id)
 }
 
 // snapshot returns a copy of the settings.

@@ -7,13 +7,13 @@ import (
 	"fmt"
 	"github.com/nedstream/nedstream/models/manipulator"
 	"github.com/nedstream/nedstream/models/ort"
-	"math"
 	"time"
 
 	"github.com/go-gst/go-glib/pkg/gobject/v2"
 	"github.com/go-gst/go-gst/pkg/gst"
 
 	"github.com/nedstream/nedstream/models/overlay"
+	"github.com/nedstream/nedstream/plugin/internal/gprop"
 )
 
 // enumValue is a value of one of the element's GEnum types, so that
@@ -34,13 +34,8 @@ func providerType() C.GType   { return C.ned_provider_get_type() }
 func modelErrorType() C.GType { return C.ned_model_error_get_type() }
 func emotionType() C.GType    { return C.ned_emotion_get_type() }
 
-// property is one element property: its spec, and how it reads and writes
-// Settings. set returns a non-empty note when it had to clamp or reject the value.
-type property struct {
-	spec func() *gobject.ParamSpec
-	get  func(s *Settings) any
-	set  func(s *Settings, v any) string
-}
+// property is one element property (see gprop.Property).
+type property = gprop.Property[Settings]
 
 const (
 	rw      = gobject.ParamReadwrite
@@ -49,25 +44,25 @@ const (
 
 // properties lists the element's properties; their GObject ids are the
 // positions in this list (plus one).
-var properties = []property{
+var properties = gprop.Table[Settings]{
 	{
-		spec: func() *gobject.ParamSpec {
+		Spec: func() *gobject.ParamSpec {
 			return gobject.ParamSpecString("model-pack", "Model pack",
 				"Directory of the face model pack (default: $"+ModelPackEnv+"). "+
 					"Changing it while running reloads the models before the next frame",
 				DefaultSettings().ModelPack, mutable)
 		},
-		get: func(s *Settings) any { return s.ModelPack },
-		set: func(s *Settings, v any) string { s.ModelPack, _ = v.(string); return "" },
+		Get: func(s *Settings) any { return s.ModelPack },
+		Set: func(s *Settings, v any) string { s.ModelPack, _ = v.(string); return "" },
 	},
 	{
-		spec: func() *gobject.ParamSpec {
+		Spec: func() *gobject.ParamSpec {
 			return gobject.ParamSpecEnum("provider", "Execution provider",
 				"onnxruntime execution provider; auto tries TensorRT, then CUDA, then CPU. "+
 					"Changing it while running reloads the models",
 				gobject.Type(providerType()), 0, mutable)
 		},
-		get: func(s *Settings) any {
+		Get: func(s *Settings) any {
 			for i, p := range providers {
 				if p == s.Provider {
 					return enumValue{providerType, int32(i)}
@@ -75,7 +70,7 @@ var properties = []property{
 			}
 			return enumValue{providerType, 0}
 		},
-		set: func(s *Settings, v any) string {
+		Set: func(s *Settings, v any) string {
 			i, _ := v.(int32)
 			if i < 0 || int(i) >= len(providers) {
 				return fmt.Sprintf("provider %d is out of range; keeping %s", i, s.Provider)
@@ -84,95 +79,45 @@ var properties = []property{
 			return ""
 		},
 	},
+	gprop.Int("device-id", "Device id",
+		"GPU index for the TensorRT and CUDA providers", 0, maxDeviceID, 0, mutable, func(s *Settings) *int { return &s.DeviceID }),
 	{
-		spec: func() *gobject.ParamSpec {
-			return gobject.ParamSpecInt32("device-id", "Device id",
-				"GPU index for the TensorRT and CUDA providers", 0, maxDeviceID, 0, mutable)
-		},
-		get: func(s *Settings) any { return int32(s.DeviceID) },
-		set: func(s *Settings, v any) string {
-			var clamped bool
-			s.DeviceID, clamped = clampInt(int(asInt32(v)), 0, maxDeviceID)
-			return clampNote(clamped, "device-id", s.DeviceID)
-		},
-	},
-	{
-		spec: func() *gobject.ParamSpec {
+		Spec: func() *gobject.ParamSpec {
 			return gobject.ParamSpecString("trt-cache-dir", "TensorRT cache directory",
 				"Where TensorRT keeps the engines it builds (empty: no cache, every start rebuilds them)",
 				"", mutable)
 		},
-		get: func(s *Settings) any { return s.TRTCacheDir },
-		set: func(s *Settings, v any) string { s.TRTCacheDir, _ = v.(string); return "" },
+		Get: func(s *Settings) any { return s.TRTCacheDir },
+		Set: func(s *Settings, v any) string { s.TRTCacheDir, _ = v.(string); return "" },
 	},
 	{
-		spec: func() *gobject.ParamSpec {
+		Spec: func() *gobject.ParamSpec {
 			return gobject.ParamSpecBoolean("fp16", "FP16",
 				"Let TensorRT build half-precision engines", false, mutable)
 		},
-		get: func(s *Settings) any { return s.FP16 },
-		set: func(s *Settings, v any) string { s.FP16, _ = v.(bool); return "" },
+		Get: func(s *Settings) any { return s.FP16 },
+		Set: func(s *Settings, v any) string { s.FP16, _ = v.(bool); return "" },
 	},
+	gprop.Int("detect-interval", "Detect interval",
+		"Run the face detector every N frames (1: every frame); tracking fills the frames between",
+		minDetectInterval, maxDetectInterval, int32(DefaultSettings().DetectInterval), mutable, func(s *Settings) *int { return &s.DetectInterval }),
+	gprop.Int("max-faces", "Maximum faces",
+		"Most faces tracked at once", minMaxFaces, maxMaxFaces,
+		int32(DefaultSettings().MaxFaces), mutable, func(s *Settings) *int { return &s.MaxFaces }),
+	gprop.Double("min-face-confidence", "Minimum face confidence",
+		"Detector score and landmark face-presence below which a face is dropped",
+		0, 1, DefaultSettings().MinFaceConfidence, mutable, func(s *Settings) *float64 { return &s.MinFaceConfidence }),
+	gprop.Double("smoothing", "Smoothing",
+		"Strength of the landmark smoothing filter (0 disables it, 1 is strongest)",
+		0, 1, DefaultSettings().Smoothing, mutable, func(s *Settings) *float64 { return &s.Smoothing }),
 	{
-		spec: func() *gobject.ParamSpec {
-			return gobject.ParamSpecInt32("detect-interval", "Detect interval",
-				"Run the face detector every N frames (1: every frame); tracking fills the frames between",
-				minDetectInterval, maxDetectInterval, int32(DefaultSettings().DetectInterval), mutable)
-		},
-		get: func(s *Settings) any { return int32(s.DetectInterval) },
-		set: func(s *Settings, v any) string {
-			var clamped bool
-			s.DetectInterval, clamped = clampInt(int(asInt32(v)), minDetectInterval, maxDetectInterval)
-			return clampNote(clamped, "detect-interval", s.DetectInterval)
-		},
-	},
-	{
-		spec: func() *gobject.ParamSpec {
-			return gobject.ParamSpecInt32("max-faces", "Maximum faces",
-				"Most faces tracked at once", minMaxFaces, maxMaxFaces,
-				int32(DefaultSettings().MaxFaces), mutable)
-		},
-		get: func(s *Settings) any { return int32(s.MaxFaces) },
-		set: func(s *Settings, v any) string {
-			var clamped bool
-			s.MaxFaces, clamped = clampInt(int(asInt32(v)), minMaxFaces, maxMaxFaces)
-			return clampNote(clamped, "max-faces", s.MaxFaces)
-		},
-	},
-	{
-		spec: func() *gobject.ParamSpec {
-			return gobject.ParamSpecDouble("min-face-confidence", "Minimum face confidence",
-				"Detector score and landmark face-presence below which a face is dropped",
-				0, 1, DefaultSettings().MinFaceConfidence, mutable)
-		},
-		get: func(s *Settings) any { return s.MinFaceConfidence },
-		set: func(s *Settings, v any) string {
-			var clamped bool
-			s.MinFaceConfidence, clamped = clampFloat(asFloat(v), 0, 1)
-			return clampNote(clamped, "min-face-confidence", s.MinFaceConfidence)
-		},
-	},
-	{
-		spec: func() *gobject.ParamSpec {
-			return gobject.ParamSpecDouble("smoothing", "Smoothing",
-				"Strength of the landmark smoothing filter (0 disables it, 1 is strongest)",
-				0, 1, DefaultSettings().Smoothing, mutable)
-		},
-		get: func(s *Settings) any { return s.Smoothing },
-		set: func(s *Settings, v any) string {
-			var clamped bool
-			s.Smoothing, clamped = clampFloat(asFloat(v), 0, 1)
-			return clampNote(clamped, "smoothing", s.Smoothing)
-		},
-	},
-	{
-		spec: func() *gobject.ParamSpec {
+		Spec: func() *gobject.ParamSpec {
 			return gobject.ParamSpecEnum("overlay", "Overlay",
 				"What to draw onto the frames that have faces (a debugging aid)",
 				gobject.Type(overlayType()), int32(overlay.None), mutable)
 		},
-		get: func(s *Settings) any { return enumValue{overlayType, int32(s.Overlay)} },
-		set: func(s *Settings, v any) string {
+		Get: func(s *Settings) any { return enumValue{overlayType, int32(s.Overlay)} },
+		Set: func(s *Settings, v any) string {
 			i, _ := v.(int32)
 			if i < int32(overlay.None) || i > int32(overlay.Axes) {
 				return fmt.Sprintf("overlay %d is out of range; keeping %s", i, s.Overlay)
@@ -182,38 +127,38 @@ var properties = []property{
 		},
 	},
 	{
-		spec: func() *gobject.ParamSpec {
+		Spec: func() *gobject.ParamSpec {
 			return gobject.ParamSpecBoolean("analysis-only", "Analysis only",
 				"Only analyse (metadata and messages) and never edit the picture, apart from the overlay; "+
 					"false edits every face toward the emotion (needs a pack with the expression basis and manipulator)",
 				DefaultSettings().AnalysisOnly, mutable)
 		},
-		get: func(s *Settings) any { return s.AnalysisOnly },
-		set: func(s *Settings, v any) string { s.AnalysisOnly, _ = v.(bool); return "" },
+		Get: func(s *Settings) any { return s.AnalysisOnly },
+		Set: func(s *Settings, v any) string { s.AnalysisOnly, _ = v.(bool); return "" },
 	},
 	{
-		spec: func() *gobject.ParamSpec {
+		Spec: func() *gobject.ParamSpec {
 			return gobject.ParamSpecUint("stats-interval", "Statistics interval",
 				"Post a nedstream-stats element message (fps, mean per-stage times) every this many "+
 					"milliseconds (0: never)", 0, maxStatsIntervalMs, 0, mutable)
 		},
-		get: func(s *Settings) any { return uint32(s.StatsInterval / time.Millisecond) },
-		set: func(s *Settings, v any) string {
+		Get: func(s *Settings) any { return uint32(s.StatsInterval / time.Millisecond) },
+		Set: func(s *Settings, v any) string {
 			ms, _ := v.(uint32)
 			clamped := ms > maxStatsIntervalMs
 			ms = min(ms, maxStatsIntervalMs)
 			s.StatsInterval = time.Duration(ms) * time.Millisecond
-			return clampNote(clamped, "stats-interval", ms)
+			return gprop.ClampNote(clamped, "stats-interval", ms)
 		},
 	},
 	{
-		spec: func() *gobject.ParamSpec {
+		Spec: func() *gobject.ParamSpec {
 			return gobject.ParamSpecEnum("on-model-error", "On model error",
 				"What to do when the model pack cannot be loaded",
 				gobject.Type(modelErrorType()), int32(ModelErrorWarning), mutable)
 		},
-		get: func(s *Settings) any { return enumValue{modelErrorType, int32(s.OnModelError)} },
-		set: func(s *Settings, v any) string {
+		Get: func(s *Settings) any { return enumValue{modelErrorType, int32(s.OnModelError)} },
+		Set: func(s *Settings, v any) string {
 			i, _ := v.(int32)
 			if i != int32(ModelErrorWarning) && i != int32(ModelErrorError) {
 				return fmt.Sprintf("on-model-error %d is out of range; keeping %d", i, s.OnModelError)
@@ -223,14 +168,14 @@ var properties = []property{
 		},
 	},
 	{
-		spec: func() *gobject.ParamSpec {
+		Spec: func() *gobject.ParamSpec {
 			return gobject.ParamSpecEnum("emotion", "Emotion",
 				"The emotion every face is moved toward (unless analysis-only); changes fade in over transition. "+
 					"A loaded reference takes precedence, and face-overrides win for their faces",
 				gobject.Type(emotionType()), int32(DefaultSettings().Emotion), mutable)
 		},
-		get: func(s *Settings) any { return enumValue{emotionType, int32(s.Emotion)} },
-		set: func(s *Settings, v any) string {
+		Get: func(s *Settings) any { return enumValue{emotionType, int32(s.Emotion)} },
+		Set: func(s *Settings, v any) string {
 			i, _ := v.(int32)
 			if i < 0 || i >= manipulator.NumClasses {
 				return fmt.Sprintf("emotion %d is out of range; keeping %s", i, s.Emotion)
@@ -239,64 +184,54 @@ var properties = []property{
 			return ""
 		},
 	},
+	gprop.Double("intensity", "Intensity",
+		"How far faces are moved toward the emotion: 0 leaves them as they are, 1 is the full expression; "+
+			"changes fade in over transition",
+		0, 1, DefaultSettings().Intensity, mutable, func(s *Settings) *float64 { return &s.Intensity }),
 	{
-		spec: func() *gobject.ParamSpec {
-			return gobject.ParamSpecDouble("intensity", "Intensity",
-				"How far faces are moved toward the emotion: 0 leaves them as they are, 1 is the full expression; "+
-					"changes fade in over transition",
-				0, 1, DefaultSettings().Intensity, mutable)
-		},
-		get: func(s *Settings) any { return s.Intensity },
-		set: func(s *Settings, v any) string {
-			var clamped bool
-			s.Intensity, clamped = clampFloat(asFloat(v), 0, 1)
-			return clampNote(clamped, "intensity", s.Intensity)
-		},
-	},
-	{
-		spec: func() *gobject.ParamSpec {
+		Spec: func() *gobject.ParamSpec {
 			return gobject.ParamSpecUint("transition", "Transition",
 				"Milliseconds over which a change of emotion or intensity (and a newly found face) fades in (0: at once)",
 				0, maxTransitionMs, uint(DefaultSettings().Transition/time.Millisecond), mutable)
 		},
-		get: func(s *Settings) any { return uint32(s.Transition / time.Millisecond) },
-		set: func(s *Settings, v any) string {
+		Get: func(s *Settings) any { return uint32(s.Transition / time.Millisecond) },
+		Set: func(s *Settings, v any) string {
 			ms, _ := v.(uint32)
 			clamped := ms > maxTransitionMs
 			ms = min(ms, maxTransitionMs)
 			s.Transition = time.Duration(ms) * time.Millisecond
-			return clampNote(clamped, "transition", ms)
+			return gprop.ClampNote(clamped, "transition", ms)
 		},
 	},
 	{
-		spec: func() *gobject.ParamSpec {
+		Spec: func() *gobject.ParamSpec {
 			return gobject.ParamSpecUint("lookahead", "Lookahead",
 				"Hold every frame back this many frames and smooth the edit over a centred window of "+
 					"2N+1 frames (0: causal, no added latency). Adds N frame durations of latency, "+
 					"reported in the LATENCY query; end of stream and flushes release or drop the held frames",
 				0, maxLookahead, 0, mutable)
 		},
-		get: func(s *Settings) any { return uint32(s.Lookahead) },
-		set: func(s *Settings, v any) string {
+		Get: func(s *Settings) any { return uint32(s.Lookahead) },
+		Set: func(s *Settings, v any) string {
 			n, _ := v.(uint32)
 			clamped := n > maxLookahead
 			s.Lookahead = int(min(n, maxLookahead))
-			return clampNote(clamped, "lookahead", s.Lookahead)
+			return gprop.ClampNote(clamped, "lookahead", s.Lookahead)
 		},
 	},
 	{
-		spec: func() *gobject.ParamSpec {
+		Spec: func() *gobject.ParamSpec {
 			return gobject.ParamSpecBoolean("preserve-speech", "Preserve speech",
 				"Keep the lip-sync channels (jawOpen, mouthClose, mouthFunnel, mouthPucker, lip rolls, "+
 					"presses, lip raise/lower, chin raise, lip stretch) following the source; false lets "+
 					"the emotion drive them too, by the intensity (the mouth then follows the speech less)",
 				DefaultSettings().PreserveSpeech, mutable)
 		},
-		get: func(s *Settings) any { return s.PreserveSpeech },
-		set: func(s *Settings, v any) string { s.PreserveSpeech, _ = v.(bool); return "" },
+		Get: func(s *Settings) any { return s.PreserveSpeech },
+		Set: func(s *Settings, v any) string { s.PreserveSpeech, _ = v.(bool); return "" },
 	},
 	{
-		spec: func() *gobject.ParamSpec {
+		Spec: func() *gobject.ParamSpec {
 			return gobject.ParamSpecString("face-overrides", "Face overrides",
 				"Per-face targets by track id (nedstream-faces track-id): \"overrides, 1=sad:0.5, 3=happy\" "+
 					"(EMOTION[:INTENSITY]; without an intensity the intensity property applies). "+
@@ -304,8 +239,8 @@ var properties = []property{
 					"clear-face-overrides action signals",
 				"", mutable)
 		},
-		get: func(s *Settings) any { return s.Overrides.String() },
-		set: func(s *Settings, v any) string {
+		Get: func(s *Settings) any { return s.Overrides.String() },
+		Set: func(s *Settings, v any) string {
 			text, _ := v.(string)
 			o, err := ParseOverrides(text)
 			if err != nil {
@@ -316,7 +251,7 @@ var properties = []property{
 		},
 	},
 	{
-		spec: func() *gobject.ParamSpec {
+		Spec: func() *gobject.ParamSpec {
 			return gobject.ParamSpecString("reference", "Reference",
 				"A reference clip (any file GStreamer decodes) or a saved style (.json from `nedface style`) "+
 					"whose expression style faces are moved toward; while set and loaded it takes precedence "+
@@ -324,66 +259,32 @@ var properties = []property{
 					"or if it fails (a warning), emotion applies. Empty: none",
 				"", mutable)
 		},
-		get: func(s *Settings) any { return s.Reference },
-		set: func(s *Settings, v any) string { s.Reference, _ = v.(string); return "" },
+		Get: func(s *Settings) any { return s.Reference },
+		Set: func(s *Settings, v any) string { s.Reference, _ = v.(string); return "" },
 	},
 	{
-		spec: func() *gobject.ParamSpec {
+		Spec: func() *gobject.ParamSpec {
 			return gobject.ParamSpecString("onnxruntime-lib", "onnxruntime library",
 				"Path of the onnxruntime shared library to load, e.g. a GPU build with the TensorRT and CUDA "+
 					"providers (default: $"+ort.LibraryEnv+", else the copy scripts/setup caches). "+
 					"A process holds one onnxruntime: the first element to load its models decides",
 				DefaultSettings().OnnxRuntimeLib, mutable)
 		},
-		get: func(s *Settings) any { return s.OnnxRuntimeLib },
-		set: func(s *Settings, v any) string { s.OnnxRuntimeLib, _ = v.(string); return "" },
+		Get: func(s *Settings) any { return s.OnnxRuntimeLib },
+		Set: func(s *Settings, v any) string { s.OnnxRuntimeLib, _ = v.(string); return "" },
 	},
 	{
-		spec: func() *gobject.ParamSpec {
+		Spec: func() *gobject.ParamSpec {
 			return gobject.ParamSpecBoolean("iris-every-frame", "Iris every frame",
 				"Run the iris model on both eyes every frame; by default a tracked face's eyes take turns "+
 					"(each at half the frame rate, the other carried with its eye corners), which halves the iris cost "+
 					"and only affects the eyeLook coefficients",
 				DefaultSettings().IrisEveryFrame, mutable)
 		},
-		get: func(s *Settings) any { return s.IrisEveryFrame },
-		set: func(s *Settings, v any) string { s.IrisEveryFrame, _ = v.(bool); return "" },
+		Get: func(s *Settings) any { return s.IrisEveryFrame },
+		Set: func(s *Settings, v any) string { s.IrisEveryFrame, _ = v.(bool); return "" },
 	},
 }
 
 // PropertyNames lists the element's properties in installation order.
-func PropertyNames() []string {
-	names := make([]string, len(properties))
-	for i, p := range properties {
-		spec := p.spec()
-		names[i] = spec.Name()
-	}
-	return names
-}
-
-func asInt32(v any) int32 {
-	switch x := v.(type) {
-	case int32:
-		return x
-	case int64:
-		return int32(max(min(x, math.MaxInt32), math.MinInt32))
-	}
-	return 0
-}
-
-func asFloat(v any) float64 {
-	switch x := v.(type) {
-	case float64:
-		return x
-	case float32:
-		return float64(x)
-	}
-	return math.NaN()
-}
-
-func clampNote(clamped bool, name string, now any) string {
-	if !clamped {
-		return ""
-	}
-	return fmt.Sprintf("%s out of range; clamped to %v", name, now)
-}
+func PropertyNames() []string { return properties.Names() }

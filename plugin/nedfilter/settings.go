@@ -144,25 +144,3 @@ func (s Settings) engineConfig() face.Config {
 	cfg.IrisEveryFrame = s.IrisEveryFrame
 	return cfg
 }
-
-// clampInt limits v to [lo, hi] and reports whether it had to.
-func clampInt(v, lo, hi int) (int, bool) {
-	switch {
-	case v < lo:
-		return lo, true
-	case v > hi:
-		return hi, true
-	}
-	return v, false
-}
-
-// clampFloat limits v to [lo, hi] (NaN becomes lo) and reports whether it had to.
-func clampFloat(v, lo, hi float64) (float64, bool) {
-	switch {
-	case v != v || v < lo: // NaN or below
-		return lo, true
-	case v > hi:
-		return hi, true
-	}
-	return v, false
-}

@@ -9,11 +9,6 @@
 // a Go application registers it in its own process with RegisterStatic.
 package nedwhepsink
 
-// #cgo pkg-config: gstreamer-1.0 gstreamer-base-1.0 gstreamer-video-1.0
-// #include <stdlib.h>
-// #include "nedwhepsink.h"
-import "C"
-
 import (
 	"errors"
 	"fmt"
@@ -21,7 +16,6 @@ import (
 	"sync"
 	"syscall"
 	"time"
-	"unsafe"
 
 	"github.com/go-gst/go-glib/pkg/gobject/v2"
 	"github.com/go-gst/go-gst/pkg/gst"
@@ -75,15 +69,20 @@ type Sink struct {
 	stopStats chan struct{} // closed to end the stats ticker
 }
 
+// categoryDescription describes the element's debug category.
+const categoryDescription = "nedstream WHEP server sink"
+
 var (
 	typeOnce sync.Once
 	gtype    gobject.Type
+	// category is the element's debug category, created with the type.
+	category encsink.Category
 )
 
 // elementType registers the GType once per process.
 func elementType() gobject.Type {
 	typeOnce.Do(func() {
-		C.ned_whep_init_once()
+		category = encsink.NewCategory(ElementName, categoryDescription)
 		gtype = gstbase.RegisterBaseSinkSubClass[*Sink](
 			TypeName,
 			classInit,
@@ -138,63 +137,36 @@ func classInit(class *gstbase.BaseSinkClass) {
 	)
 	ec.AddPadTemplate(gst.NewPadTemplate("sink", gst.PadSink, gst.PadAlways, gst.CapsFromString(Caps)))
 
-	specs := make([]*gobject.ParamSpec, len(properties))
-	for i, p := range properties {
-		specs[i] = p.spec()
-	}
-	ec.ParentClass().ParentClass().ParentClass().InstallProperties(specs)
-	for _, s := range specs {
-		// The class owns the sunk reference now: drop the Go finalizer.
-		gobject.UnsafeParamSpecToGlibFull(s)
-	}
+	properties.Install(ec.ParentClass().ParentClass().ParentClass())
 }
 
 func (s *Sink) instanceInit() {
 	s.settings = DefaultSettings()
 }
 
-func (s *Sink) element() *C.GstElement {
-	return (*C.GstElement)(gobject.UnsafeObjectToGlibNone(s))
+func (s *Sink) log(level encsink.Level, format string, args ...any) {
+	category.Log(s, level, format, args...)
 }
 
-func (s *Sink) log(level int, format string, args ...any) {
-	msg := C.CString(fmt.Sprintf(format, args...))
-	defer C.free(unsafe.Pointer(msg))
-	C.ned_whep_log(s.element(), C.int(level), msg)
-}
-
-// Error kinds of ned_whep_error.
-const (
-	errSettings = 0
-	errOpen     = 1
-	errFormat   = 2
-	errFailed   = 3
-)
-
-func (s *Sink) elementError(kind int, text string, debug string) {
-	ct, cd := C.CString(text), C.CString(debug)
-	defer C.free(unsafe.Pointer(ct))
-	defer C.free(unsafe.Pointer(cd))
-	C.ned_whep_error(s.element(), C.int(kind), ct, cd)
+func (s *Sink) elementError(kind encsink.ErrorKind, text string, debug string) {
+	encsink.PostError(s, kind, text, debug)
 }
 
 func (s *Sink) setProperty(id uint, value any, pspec *gobject.ParamSpec) {
-	if int(id) >= len(properties) {
-		s.log(1, "ignoring unknown property id %d (%s)", id, pspec.Name())
-		return
-	}
 	s.settingsMu.Lock()
-	properties[id].set(&s.settings, value)
+	note, err := properties.Set(&s.settings, id, value)
 	s.settingsMu.Unlock()
+	if err != nil {
+		s.log(encsink.LevelWarning, "ignoring property %s: %v", pspec.Name(), err)
+	} else if note != "" {
+		s.log(encsink.LevelWarning, "%s", note)
+	}
 }
 
 func (s *Sink) getProperty(id uint, pspec *gobject.ParamSpec) any {
-	if int(id) >= len(properties) {
-		return nil
-	}
 	s.settingsMu.Lock()
 	defer s.settingsMu.Unlock()
-	return properties[id].get(&s.settings)
+	return properties.Get(&s.settings, id)
 }
 
 func (s *Sink) snapshot() Settings {
@@ -207,7 +179,7 @@ func (s *Sink) snapshot() Settings {
 // codec comes from them).
 func (s *Sink) start() bool {
 	if _, err := s.snapshot().serverOptions(); err != nil {
-		s.elementError(errSettings, "Invalid nedwhepsink settings: "+err.Error(), err.Error())
+		s.elementError(encsink.ErrSettings, "Invalid nedwhepsink settings: "+err.Error(), err.Error())
 		return false
 	}
 	s.stateMu.Lock()
@@ -229,20 +201,20 @@ func (s *Sink) stop() bool {
 	s.stateMu.Unlock()
 	if server != nil {
 		if err := server.Close(); err != nil {
-			s.log(1, "closing the WHEP server: %v", err)
+			s.log(encsink.LevelWarning, "closing the WHEP server: %v", err)
 		}
 	}
 	if bc != nil {
 		_ = bc.Close()
 	}
-	s.log(2, "stopped")
+	s.log(encsink.LevelInfo, "stopped")
 	return true
 }
 
 func (s *Sink) setCaps(caps *gst.Caps) bool {
 	codec, err := encsink.Codec(caps)
 	if err != nil {
-		s.elementError(errFormat, "nedwhepsink: "+err.Error(), err.Error())
+		s.elementError(encsink.ErrFormat, "nedwhepsink: "+err.Error(), err.Error())
 		return false
 	}
 	s.stateMu.Lock()
@@ -252,7 +224,7 @@ func (s *Sink) setCaps(caps *gst.Caps) bool {
 			return true
 		}
 		msg := fmt.Sprintf("codec changed from %s to %s while streaming", s.codec, codec)
-		s.elementError(errFormat, "nedwhepsink: "+msg, msg)
+		s.elementError(encsink.ErrFormat, "nedwhepsink: "+msg, msg)
 		return false
 	}
 	return s.startServer(codec)
@@ -263,13 +235,13 @@ func (s *Sink) startServer(codec fanout.Codec) bool {
 	set := s.snapshot()
 	opts, err := set.serverOptions()
 	if err != nil {
-		s.elementError(errSettings, "Invalid nedwhepsink settings: "+err.Error(), err.Error())
+		s.elementError(encsink.ErrSettings, "Invalid nedwhepsink settings: "+err.Error(), err.Error())
 		return false
 	}
 	audio := encsink.HasAudioPad(s)
 	bc, err := fanout.New(fanout.Options{Video: codec, Audio: audio, OnKeyframeRequest: s.onKeyframeRequest})
 	if err != nil {
-		s.elementError(errFailed, "nedwhepsink: cannot create the broadcaster: "+err.Error(), err.Error())
+		s.elementError(encsink.ErrFailed, "nedwhepsink: cannot create the broadcaster: "+err.Error(), err.Error())
 		return false
 	}
 	opts.Broadcaster = bc
@@ -277,7 +249,7 @@ func (s *Sink) startServer(codec fanout.Codec) bool {
 	server, err := whep.New(opts)
 	if err != nil {
 		_ = bc.Close()
-		s.elementError(errSettings, "Invalid nedwhepsink settings: "+err.Error(), err.Error())
+		s.elementError(encsink.ErrSettings, "Invalid nedwhepsink settings: "+err.Error(), err.Error())
 		return false
 	}
 	addr, err := server.Listen()
@@ -288,18 +260,18 @@ func (s *Sink) startServer(codec fanout.Codec) bool {
 		if errors.Is(err, syscall.EADDRINUSE) || strings.Contains(err.Error(), "address already in use") {
 			text = fmt.Sprintf("nedwhepsink: address %s is already in use", set.Address)
 		}
-		s.elementError(errOpen, text, err.Error())
+		s.elementError(encsink.ErrOpen, text, err.Error())
 		return false
 	}
 	s.codec, s.bc, s.server = codec, bc, server
 	if audio {
-		encsink.Attach(s, bc, func(err error) { s.log(1, "dropping an audio sample: %v", err) })
+		encsink.Attach(s, bc, func(err error) { s.log(encsink.LevelWarning, "dropping an audio sample: %v", err) })
 	}
 	if set.StatsIntervalMs > 0 {
 		s.stopStats = make(chan struct{})
 		go s.postStats(server, time.Duration(set.StatsIntervalMs)*time.Millisecond, s.stopStats)
 	}
-	s.log(2, "WHEP server for %s (audio: %v) on http://%s%s", codec, audio, addr, set.Path)
+	s.log(encsink.LevelInfo, "WHEP server for %s (audio: %v) on http://%s%s", codec, audio, addr, set.Path)
 	return true
 }
 
@@ -308,15 +280,15 @@ func (s *Sink) render(buf *gst.Buffer) gst.FlowReturn {
 	bc := s.bc
 	s.stateMu.Unlock()
 	if bc == nil {
-		s.elementError(errFormat, "nedwhepsink: data before caps", "no caps were negotiated")
+		s.elementError(encsink.ErrFormat, "nedwhepsink: data before caps", "no caps were negotiated")
 		return gst.FlowNotNegotiated
 	}
 	flow, err := encsink.Write(bc, buf)
 	switch {
 	case errors.Is(err, encsink.ErrMap):
-		s.elementError(errFailed, "nedwhepsink: cannot map a buffer", "gst_buffer_map failed")
+		s.elementError(encsink.ErrFailed, "nedwhepsink: cannot map a buffer", "gst_buffer_map failed")
 	case err != nil:
-		s.log(1, "dropping a sample: %v", err)
+		s.log(encsink.LevelWarning, "dropping a sample: %v", err)
 	}
 	return flow
 }
@@ -329,9 +301,9 @@ func (s *Sink) onKeyframeRequest(r fanout.KeyframeRequest) {
 	if !running {
 		return
 	}
-	s.log(3, "requesting a keyframe upstream (%v viewer %s)", r.Reason, r.ViewerID)
+	s.log(encsink.LevelDebug, "requesting a keyframe upstream (%v viewer %s)", r.Reason, r.ViewerID)
 	if !encsink.ForceKeyUnit(s) {
-		s.log(3, "force-key-unit event was not handled upstream")
+		s.log(encsink.LevelDebug, "force-key-unit event was not handled upstream")
 	}
 }
 

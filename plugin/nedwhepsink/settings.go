@@ -11,6 +11,7 @@ import (
 
 	"github.com/nedstream/nedstream/pipeline/webrtc/peer"
 	"github.com/nedstream/nedstream/pipeline/webrtc/whep"
+	"github.com/nedstream/nedstream/plugin/internal/gprop"
 )
 
 // Settings are the element's properties.
@@ -43,17 +44,6 @@ func DefaultSettings() Settings {
 
 const maxViewersLimit = 10000
 
-// splitList splits a comma-separated property value, dropping empty items.
-func splitList(s string) []string {
-	var out []string
-	for _, f := range strings.Split(s, ",") {
-		if f = strings.TrimSpace(f); f != "" {
-			out = append(out, f)
-		}
-	}
-	return out
-}
-
 // isLoopbackHost reports whether host names the loopback interface.
 func isLoopbackHost(host string) bool {
 	if host == "localhost" {
@@ -77,7 +67,7 @@ func (s Settings) serverOptions() (whep.Options, error) {
 		return whep.Options{}, fmt.Errorf("property path %q: must start with /", s.Path)
 	}
 	ice := peer.Options{IncludeLoopback: isLoopbackHost(host)}
-	if urls := splitList(s.ICEServers); len(urls) > 0 {
+	if urls := gprop.SplitList(s.ICEServers); len(urls) > 0 {
 		ice.ICEServers = []peer.ICEServer{{URLs: urls}}
 	}
 	if s.UDPPort != 0 {
@@ -101,93 +91,41 @@ func (s Settings) serverOptions() (whep.Options, error) {
 		Path:           s.Path,
 		Token:          s.Token,
 		MaxViewers:     s.MaxViewers,
-		AllowedOrigins: splitList(s.CORSOrigins),
+		AllowedOrigins: gprop.SplitList(s.CORSOrigins),
 		ICE:            ice,
 	}, nil
 }
 
-// property is one element property: its spec, and how it reads and writes
-// Settings.
-type property struct {
-	spec func() *gobject.ParamSpec
-	get  func(s *Settings) any
-	set  func(s *Settings, v any)
-}
-
 const rw = gobject.ParamReadwrite
-
-func asInt32(v any) int32 {
-	switch x := v.(type) {
-	case int32:
-		return x
-	case int64:
-		return int32(max(min(x, math.MaxInt32), math.MinInt32))
-	case int:
-		return int32(max(min(x, math.MaxInt32), math.MinInt32))
-	}
-	return 0
-}
-
-func stringProp(name, nick, blurb string, def string, field func(*Settings) *string) property {
-	return property{
-		spec: func() *gobject.ParamSpec { return gobject.ParamSpecString(name, nick, blurb, def, rw) },
-		get:  func(s *Settings) any { return *field(s) },
-		set:  func(s *Settings, v any) { *field(s), _ = v.(string) },
-	}
-}
 
 // properties lists the element's properties; their GObject ids are the
 // positions in this list (plus one). They apply at the next start.
-var properties = []property{
-	stringProp("address", "Address",
+var properties = gprop.Table[Settings]{
+	gprop.String("address", "Address",
 		"HTTP listen address of the WHEP server, host:port (a loopback host also restricts ICE to loopback)",
-		DefaultSettings().Address, func(s *Settings) *string { return &s.Address }),
-	stringProp("path", "Path", "WHEP endpoint path (sessions live below it)",
-		DefaultSettings().Path, func(s *Settings) *string { return &s.Path }),
-	stringProp("token", "Token", "Bearer token viewers must send (empty: no authentication)",
-		"", func(s *Settings) *string { return &s.Token }),
-	{
-		spec: func() *gobject.ParamSpec {
-			return gobject.ParamSpecInt32("max-viewers", "Max viewers",
-				"Maximum concurrent viewers (0: no limit); beyond it viewers get 503",
-				0, maxViewersLimit, 0, rw)
-		},
-		get: func(s *Settings) any { return int32(s.MaxViewers) },
-		set: func(s *Settings, v any) { s.MaxViewers = int(asInt32(v)) },
-	},
-	stringProp("ice-servers", "ICE servers",
+		DefaultSettings().Address, rw, func(s *Settings) *string { return &s.Address }),
+	gprop.String("path", "Path", "WHEP endpoint path (sessions live below it)",
+		DefaultSettings().Path, rw, func(s *Settings) *string { return &s.Path }),
+	gprop.String("token", "Token", "Bearer token viewers must send (empty: no authentication)",
+		"", rw, func(s *Settings) *string { return &s.Token }),
+	gprop.Int("max-viewers", "Max viewers",
+		"Maximum concurrent viewers (0: no limit); beyond it viewers get 503",
+		0, maxViewersLimit, 0, rw, func(s *Settings) *int { return &s.MaxViewers }),
+	gprop.String("ice-servers", "ICE servers",
 		"Comma-separated STUN/TURN URLs (stun:host:port, turn:host:port); empty: host candidates only",
-		"", func(s *Settings) *string { return &s.ICEServers }),
-	{
-		spec: func() *gobject.ParamSpec {
-			return gobject.ParamSpecInt32("udp-port", "UDP port",
-				"One UDP port shared by all viewers (0: ephemeral ports per session)",
-				0, math.MaxUint16, 0, rw)
-		},
-		get: func(s *Settings) any { return int32(s.UDPPort) },
-		set: func(s *Settings, v any) { s.UDPPort = int(asInt32(v)) },
-	},
-	stringProp("nat-ip", "NAT IP", "Public IP announced in place of host addresses (1:1 NAT); empty: none",
-		"", func(s *Settings) *string { return &s.NATIP }),
-	stringProp("cors-origins", "CORS origins",
+		"", rw, func(s *Settings) *string { return &s.ICEServers }),
+	gprop.Int("udp-port", "UDP port",
+		"One UDP port shared by all viewers (0: ephemeral ports per session)",
+		0, math.MaxUint16, 0, rw, func(s *Settings) *int { return &s.UDPPort }),
+	gprop.String("nat-ip", "NAT IP", "Public IP announced in place of host addresses (1:1 NAT); empty: none",
+		"", rw, func(s *Settings) *string { return &s.NATIP }),
+	gprop.String("cors-origins", "CORS origins",
 		"Comma-separated origins allowed by CORS (* for any); empty: no CORS headers",
-		"", func(s *Settings) *string { return &s.CORSOrigins }),
-	{
-		spec: func() *gobject.ParamSpec {
-			return gobject.ParamSpecInt32("stats-interval", "Stats interval",
-				"Milliseconds between nedstream-whep-stats messages (one per connected viewer: bitrate, loss, RTT; 0: none)",
-				0, 3600000, 0, rw)
-		},
-		get: func(s *Settings) any { return int32(s.StatsIntervalMs) },
-		set: func(s *Settings, v any) { s.StatsIntervalMs = int(asInt32(v)) },
-	},
+		"", rw, func(s *Settings) *string { return &s.CORSOrigins }),
+	gprop.Int("stats-interval", "Stats interval",
+		"Milliseconds between nedstream-whep-stats messages (one per connected viewer: bitrate, loss, RTT; 0: none)",
+		0, 3600000, 0, rw, func(s *Settings) *int { return &s.StatsIntervalMs }),
 }
 
 // PropertyNames returns the names of the element's own properties, in order.
-func PropertyNames() []string {
-	names := make([]string, len(properties))
-	for i, p := range properties {
-		names[i] = p.spec().Name()
-	}
-	return names
-}
+func PropertyNames() []string { return properties.Names() }

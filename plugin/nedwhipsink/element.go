@@ -69,14 +69,19 @@ type Sink struct {
 	running bool
 }
 
+// categoryDescription describes the element's debug category.
+const categoryDescription = "nedstream WHIP publisher sink"
+
 var (
 	typeOnce sync.Once
 	gtype    gobject.Type
+	// category is the element's debug category, created with the type.
+	category encsink.Category
 )
 
 func elementType() gobject.Type {
 	typeOnce.Do(func() {
-		C.ned_whip_init_once()
+		category = encsink.NewCategory(ElementName, categoryDescription)
 		gtype = gstbase.RegisterBaseSinkSubClass[*Sink](
 			TypeName,
 			classInit,
@@ -131,14 +136,7 @@ func classInit(class *gstbase.BaseSinkClass) {
 	)
 	ec.AddPadTemplate(gst.NewPadTemplate("sink", gst.PadSink, gst.PadAlways, gst.CapsFromString(Caps)))
 
-	specs := make([]*gobject.ParamSpec, len(properties))
-	for i, p := range properties {
-		specs[i] = p.spec()
-	}
-	ec.ParentClass().ParentClass().ParentClass().InstallProperties(specs)
-	for _, s := range specs {
-		gobject.UnsafeParamSpecToGlibFull(s)
-	}
+	properties.Install(ec.ParentClass().ParentClass().ParentClass())
 }
 
 func (s *Sink) instanceInit() {
@@ -149,44 +147,29 @@ func (s *Sink) element() *C.GstElement {
 	return (*C.GstElement)(gobject.UnsafeObjectToGlibNone(s))
 }
 
-func (s *Sink) log(level int, format string, args ...any) {
-	msg := C.CString(fmt.Sprintf(format, args...))
-	defer C.free(unsafe.Pointer(msg))
-	C.ned_whip_log(s.element(), C.int(level), msg)
+func (s *Sink) log(level encsink.Level, format string, args ...any) {
+	category.Log(s, level, format, args...)
 }
 
-// Error kinds of ned_whip_error.
-const (
-	errSettings     = 0
-	errUnauthorized = 1
-	errFormat       = 2
-	errFailed       = 3
-)
-
-func (s *Sink) elementError(kind int, text string, debug string) {
-	ct, cd := C.CString(text), C.CString(debug)
-	defer C.free(unsafe.Pointer(ct))
-	defer C.free(unsafe.Pointer(cd))
-	C.ned_whip_error(s.element(), C.int(kind), ct, cd)
+func (s *Sink) elementError(kind encsink.ErrorKind, text string, debug string) {
+	encsink.PostError(s, kind, text, debug)
 }
 
 func (s *Sink) setProperty(id uint, value any, pspec *gobject.ParamSpec) {
-	if int(id) >= len(properties) {
-		s.log(1, "ignoring unknown property id %d (%s)", id, pspec.Name())
-		return
-	}
 	s.settingsMu.Lock()
-	properties[id].set(&s.settings, value)
+	note, err := properties.Set(&s.settings, id, value)
 	s.settingsMu.Unlock()
+	if err != nil {
+		s.log(encsink.LevelWarning, "ignoring property %s: %v", pspec.Name(), err)
+	} else if note != "" {
+		s.log(encsink.LevelWarning, "%s", note)
+	}
 }
 
 func (s *Sink) getProperty(id uint, pspec *gobject.ParamSpec) any {
-	if int(id) >= len(properties) {
-		return nil
-	}
 	s.settingsMu.Lock()
 	defer s.settingsMu.Unlock()
-	return properties[id].get(&s.settings)
+	return properties.Get(&s.settings, id)
 }
 
 func (s *Sink) snapshot() Settings {
@@ -198,7 +181,7 @@ func (s *Sink) snapshot() Settings {
 // start checks the properties; publishing starts at the first caps.
 func (s *Sink) start() bool {
 	if _, err := s.snapshot().clientOptions(); err != nil {
-		s.elementError(errSettings, "Invalid nedwhipsink settings: "+err.Error(), err.Error())
+		s.elementError(encsink.ErrSettings, "Invalid nedwhipsink settings: "+err.Error(), err.Error())
 		return false
 	}
 	s.stateMu.Lock()
@@ -222,7 +205,7 @@ func (s *Sink) stop() bool {
 		select {
 		case <-done:
 		case <-time.After(stopWait):
-			s.log(1, "the WHIP client did not stop within %v", stopWait)
+			s.log(encsink.LevelWarning, "the WHIP client did not stop within %v", stopWait)
 		}
 	}
 	if bc != nil {
@@ -234,7 +217,7 @@ func (s *Sink) stop() bool {
 func (s *Sink) setCaps(caps *gst.Caps) bool {
 	codec, err := encsink.Codec(caps)
 	if err != nil {
-		s.elementError(errFormat, "nedwhipsink: "+err.Error(), err.Error())
+		s.elementError(encsink.ErrFormat, "nedwhipsink: "+err.Error(), err.Error())
 		return false
 	}
 	s.stateMu.Lock()
@@ -244,19 +227,19 @@ func (s *Sink) setCaps(caps *gst.Caps) bool {
 			return true
 		}
 		msg := fmt.Sprintf("codec changed from %s to %s while streaming", s.codec, codec)
-		s.elementError(errFormat, "nedwhipsink: "+msg, msg)
+		s.elementError(encsink.ErrFormat, "nedwhipsink: "+msg, msg)
 		return false
 	}
 	set := s.snapshot()
 	opts, err := set.clientOptions()
 	if err != nil {
-		s.elementError(errSettings, "Invalid nedwhipsink settings: "+err.Error(), err.Error())
+		s.elementError(encsink.ErrSettings, "Invalid nedwhipsink settings: "+err.Error(), err.Error())
 		return false
 	}
 	audio := encsink.HasAudioPad(s)
 	bc, err := fanout.New(fanout.Options{Video: codec, Audio: audio, OnKeyframeRequest: s.onKeyframeRequest})
 	if err != nil {
-		s.elementError(errFailed, "nedwhipsink: cannot create the broadcaster: "+err.Error(), err.Error())
+		s.elementError(encsink.ErrFailed, "nedwhipsink: cannot create the broadcaster: "+err.Error(), err.Error())
 		return false
 	}
 	opts.Broadcaster = bc
@@ -264,7 +247,7 @@ func (s *Sink) setCaps(caps *gst.Caps) bool {
 	client, err := whip.New(opts)
 	if err != nil {
 		_ = bc.Close()
-		s.elementError(errSettings, "Invalid nedwhipsink settings: "+err.Error(), err.Error())
+		s.elementError(encsink.ErrSettings, "Invalid nedwhipsink settings: "+err.Error(), err.Error())
 		return false
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -273,9 +256,9 @@ func (s *Sink) setCaps(caps *gst.Caps) bool {
 		defer close(done)
 		if err := client.Run(ctx); err != nil {
 			if errors.Is(err, whip.ErrUnauthorized) {
-				s.elementError(errUnauthorized, "nedwhipsink: the WHIP server refused the token: "+err.Error(), err.Error())
+				s.elementError(encsink.ErrNotAuthorized, "nedwhipsink: the WHIP server refused the token: "+err.Error(), err.Error())
 			} else {
-				s.elementError(errFailed, "nedwhipsink: "+err.Error(), err.Error())
+				s.elementError(encsink.ErrFailed, "nedwhipsink: "+err.Error(), err.Error())
 			}
 		}
 	}()
@@ -284,9 +267,9 @@ func (s *Sink) setCaps(caps *gst.Caps) bool {
 	}
 	s.codec, s.bc, s.cancel, s.done = codec, bc, cancel, done
 	if audio {
-		encsink.Attach(s, bc, func(err error) { s.log(1, "dropping an audio sample: %v", err) })
+		encsink.Attach(s, bc, func(err error) { s.log(encsink.LevelWarning, "dropping an audio sample: %v", err) })
 	}
-	s.log(2, "publishing %s (audio: %v) to %s", codec, audio, opts.URL)
+	s.log(encsink.LevelInfo, "publishing %s (audio: %v) to %s", codec, audio, opts.URL)
 	return true
 }
 
@@ -295,15 +278,15 @@ func (s *Sink) render(buf *gst.Buffer) gst.FlowReturn {
 	bc := s.bc
 	s.stateMu.Unlock()
 	if bc == nil {
-		s.elementError(errFormat, "nedwhipsink: data before caps", "no caps were negotiated")
+		s.elementError(encsink.ErrFormat, "nedwhipsink: data before caps", "no caps were negotiated")
 		return gst.FlowNotNegotiated
 	}
 	flow, err := encsink.Write(bc, buf)
 	switch {
 	case errors.Is(err, encsink.ErrMap):
-		s.elementError(errFailed, "nedwhipsink: cannot map a buffer", "gst_buffer_map failed")
+		s.elementError(encsink.ErrFailed, "nedwhipsink: cannot map a buffer", "gst_buffer_map failed")
 	case err != nil:
-		s.log(1, "dropping a sample: %v", err)
+		s.log(encsink.LevelWarning, "dropping a sample: %v", err)
 	}
 	return flow
 }
@@ -315,9 +298,9 @@ func (s *Sink) onKeyframeRequest(r fanout.KeyframeRequest) {
 	if !running {
 		return
 	}
-	s.log(3, "requesting a keyframe upstream (%v %s)", r.Reason, r.ViewerID)
+	s.log(encsink.LevelDebug, "requesting a keyframe upstream (%v %s)", r.Reason, r.ViewerID)
 	if !encsink.ForceKeyUnit(s) {
-		s.log(3, "force-key-unit event was not handled upstream")
+		s.log(encsink.LevelDebug, "force-key-unit event was not handled upstream")
 	}
 }
 

@@ -2,7 +2,6 @@ package nedwhipsink
 
 import (
 	"fmt"
-	"math"
 	"net"
 	"net/url"
 	"strings"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/nedstream/nedstream/pipeline/webrtc/peer"
 	"github.com/nedstream/nedstream/pipeline/webrtc/whip"
+	"github.com/nedstream/nedstream/plugin/internal/gprop"
 )
 
 // Settings are the element's properties.
@@ -35,16 +35,6 @@ func DefaultSettings() Settings {
 	return Settings{MaxBackoffMs: 30000}
 }
 
-func splitList(s string) []string {
-	var out []string
-	for _, f := range strings.Split(s, ",") {
-		if f = strings.TrimSpace(f); f != "" {
-			out = append(out, f)
-		}
-	}
-	return out
-}
-
 // clientOptions maps the settings onto whip.Options (without Broadcaster
 // and OnEvent). Its errors name the property at fault.
 func (s Settings) clientOptions() (whip.Options, error) {
@@ -58,7 +48,7 @@ func (s Settings) clientOptions() (whip.Options, error) {
 	host := u.Hostname()
 	ip := net.ParseIP(host)
 	ice := peer.Options{IncludeLoopback: host == "localhost" || (ip != nil && ip.IsLoopback())}
-	if urls := splitList(s.ICEServers); len(urls) > 0 {
+	if urls := gprop.SplitList(s.ICEServers); len(urls) > 0 {
 		ice.ICEServers = []peer.ICEServer{{URLs: urls}}
 	}
 	if err := ice.Validate(); err != nil {
@@ -74,73 +64,29 @@ func (s Settings) clientOptions() (whip.Options, error) {
 	}, nil
 }
 
-type property struct {
-	spec func() *gobject.ParamSpec
-	get  func(s *Settings) any
-	set  func(s *Settings, v any)
-}
-
 const rw = gobject.ParamReadwrite
-
-func asInt32(v any) int32 {
-	switch x := v.(type) {
-	case int32:
-		return x
-	case int64:
-		return int32(max(min(x, math.MaxInt32), math.MinInt32))
-	case int:
-		return int32(max(min(x, math.MaxInt32), math.MinInt32))
-	}
-	return 0
-}
-
-func stringProp(name, nick, blurb string, def string, field func(*Settings) *string) property {
-	return property{
-		spec: func() *gobject.ParamSpec { return gobject.ParamSpecString(name, nick, blurb, def, rw) },
-		get:  func(s *Settings) any { return *field(s) },
-		set:  func(s *Settings, v any) { *field(s), _ = v.(string) },
-	}
-}
 
 // properties lists the element's properties (GObject ids: position plus
 // one). They apply at the next start.
-var properties = []property{
-	stringProp("endpoint", "Endpoint", "WHIP endpoint URL (http:// or https://, required)",
-		"", func(s *Settings) *string { return &s.Location }),
-	stringProp("token", "Token", "Bearer token sent to the WHIP server (empty: none)",
-		"", func(s *Settings) *string { return &s.Token }),
-	stringProp("ice-servers", "ICE servers",
+var properties = gprop.Table[Settings]{
+	gprop.String("endpoint", "Endpoint", "WHIP endpoint URL (http:// or https://, required)",
+		"", rw, func(s *Settings) *string { return &s.Location }),
+	gprop.String("token", "Token", "Bearer token sent to the WHIP server (empty: none)",
+		"", rw, func(s *Settings) *string { return &s.Token }),
+	gprop.String("ice-servers", "ICE servers",
 		"Comma-separated STUN/TURN URLs (stun:host:port, turn:host:port); empty: host candidates only",
-		"", func(s *Settings) *string { return &s.ICEServers }),
-	{
-		spec: func() *gobject.ParamSpec {
-			return gobject.ParamSpecInt32("max-backoff", "Max backoff",
-				"Longest wait between reconnect attempts, in milliseconds (the wait starts at 500 ms and doubles)",
-				1, 600000, int32(DefaultSettings().MaxBackoffMs), rw)
-		},
-		get: func(s *Settings) any { return int32(s.MaxBackoffMs) },
-		set: func(s *Settings, v any) { s.MaxBackoffMs = int(asInt32(v)) },
-	},
-	{
-		spec: func() *gobject.ParamSpec {
-			return gobject.ParamSpecInt32("stats-interval", "Stats interval",
-				"Milliseconds between nedstream-whip-stats messages (bitrate, loss, RTT of the connected session; 0: none)",
-				0, 3600000, 0, rw)
-		},
-		get: func(s *Settings) any { return int32(s.StatsIntervalMs) },
-		set: func(s *Settings, v any) { s.StatsIntervalMs = int(asInt32(v)) },
-	},
+		"", rw, func(s *Settings) *string { return &s.ICEServers }),
+	gprop.Int("max-backoff", "Max backoff",
+		"Longest wait between reconnect attempts, in milliseconds (the wait starts at 500 ms and doubles)",
+		1, 600000, int32(DefaultSettings().MaxBackoffMs), rw, func(s *Settings) *int { return &s.MaxBackoffMs }),
+	gprop.Int("stats-interval", "Stats interval",
+		"Milliseconds between nedstream-whip-stats messages (bitrate, loss, RTT of the connected session; 0: none)",
+		0, 3600000, 0, rw, func(s *Settings) *int { return &s.StatsIntervalMs }),
 	// location is kept as an alias of endpoint (the name playbin-style URI
 	// sinks use); both read and write the same setting.
-	stringProp("location", "Location", "Alias of endpoint: the WHIP endpoint URL",
-		"", func(s *Settings) *string { return &s.Location }),
+	gprop.String("location", "Location", "Alias of endpoint: the WHIP endpoint URL",
+		"", rw, func(s *Settings) *string { return &s.Location }),
 }
 
 // PropertyNames returns the names of the element's own properties, in order.
-func PropertyNames() []string {
-	names := make([]string, len(properties))
-	for i, p := range properties {
-		names[i] = p.spec().Name()
-	}
-	return names
-}
+func PropertyNames() []string { return properties.Names() }

@@ -404,3 +404,56 @@ ned_enc_audio_install (GType type)
   klass->release_pad = ned_audio_release_pad;
   klass->change_state = ned_audio_change_state;
 }
+
+GstDebugCategory *
+ned_enc_category (const char *name, const char *description)
+{
+  /* Returns the existing category when one of that name exists. */
+  return _gst_debug_category_new (name, 0, description);
+}
+
+void
+ned_enc_log (GstDebugCategory * cat, GstElement * e, int level,
+    const char *msg)
+{
+  GstDebugLevel l;
+  switch (level) {
+    case 0:
+      l = GST_LEVEL_ERROR;
+      break;
+    case 1:
+      l = GST_LEVEL_WARNING;
+      break;
+    case 2:
+      l = GST_LEVEL_INFO;
+      break;
+    default:
+      l = GST_LEVEL_DEBUG;
+      break;
+  }
+  GST_CAT_LEVEL_LOG (cat, l, e, "%s", msg);
+}
+
+void
+ned_enc_error (GstElement * e, int kind, const char *text, const char *debug)
+{
+  switch (kind) {
+    case 0:
+      GST_ELEMENT_ERROR (e, RESOURCE, SETTINGS, ("%s", text), ("%s", debug));
+      break;
+    case 1:
+      GST_ELEMENT_ERROR (e, RESOURCE, OPEN_READ_WRITE, ("%s", text), ("%s",
+              debug));
+      break;
+    case 2:
+      GST_ELEMENT_ERROR (e, RESOURCE, NOT_AUTHORIZED, ("%s", text), ("%s",
+              debug));
+      break;
+    case 3:
+      GST_ELEMENT_ERROR (e, STREAM, FORMAT, ("%s", text), ("%s", debug));
+      break;
+    default:
+      GST_ELEMENT_ERROR (e, STREAM, FAILED, ("%s", text), ("%s", debug));
+      break;
+  }
+}

@@ -46,4 +46,15 @@ void ned_enc_post_message (GstElement * e, const char *name,
 void ned_enc_audio_install (GType type);
 gboolean ned_enc_has_audio_pad (GstElement * e);
 
+/* An element's debug category (created once per name) and logging into it
+ * at level 0 error, 1 warning, 2 info, 3 debug. */
+GstDebugCategory *ned_enc_category (const char *name, const char *description);
+void ned_enc_log (GstDebugCategory * cat, GstElement * e, int level,
+    const char *msg);
+
+/* ned_enc_error posts an element error of kind 0 settings, 1 open (address
+ * busy), 2 not authorized, 3 negotiation/format, 4 failed. */
+void ned_enc_error (GstElement * e, int kind, const char *text,
+    const char *debug);
+
 #endif
