@@ -216,6 +216,30 @@ func TestWriteErrors(t *testing.T) {
 	}
 }
 
+// TestAudioToVideoOnlyViewer: audio written to a broadcaster with an
+// audio track skips a viewer that has none (NoAudio: a WHEP offer without
+// audio) instead of crashing.
+func TestAudioToVideoOnlyViewer(t *testing.T) {
+	b, err := New(Options{Video: H264, Audio: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	v := newViewer(b, "video-only", 2)
+	if v.video, err = newGatedTrack(H264, "video", "s", nil); err != nil {
+		t.Fatal(err)
+	}
+	v.video.bound.Store(true)
+	v.connected.Store(true)
+	b.viewers.Store(&[]*Viewer{v})
+	if err := b.WriteAudio(Sample{Data: []byte{0xfc, 0xff, 0xfe}, Duration: 20 * time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	if len(v.queue) != 0 {
+		t.Errorf("%d items queued for a viewer without an audio track", len(v.queue))
+	}
+}
+
 // TestQueueOverflow: a viewer whose writer falls behind drops its backlog,
 // asks for a keyframe and sends nothing until one arrives.
 func TestQueueOverflow(t *testing.T) {

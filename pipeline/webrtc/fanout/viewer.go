@@ -95,7 +95,9 @@ func (v *Viewer) requestJoinKeyframe() {
 	v.b.limiter.request(KeyframeRequest{Reason: ReasonJoin, ViewerID: v.id})
 }
 
-func (v *Viewer) ready(t *gatedTrack) bool { return t.bound.Load() && v.connected.Load() }
+// ready reports whether t can take packets; a viewer without that kind of
+// track (NoAudio: its offer had no audio) takes none of it.
+func (v *Viewer) ready(t *gatedTrack) bool { return t != nil && t.bound.Load() && v.connected.Load() }
 
 // enqueue hands a sample to the viewer's writer without blocking the
 // streaming thread. A viewer whose queue is full (its writer cannot keep
