@@ -1,12 +1,10 @@
 package score
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math"
-	"os"
 	"slices"
 
 	ortgo "github.com/yalue/onnxruntime_go"
@@ -197,7 +195,8 @@ var (
 	ClipStd  = [3]float32{0.26862954, 0.26130258, 0.27577711}
 )
 
-// ClipLogitScale is CLIP's learned temperature (exp(4.6052) = 100).
+// ClipLogitScale is CLIP's learned temperature (exp(4.6052) = 100), the
+// default scale of the cosine similarities before the softmax.
 const ClipLogitScale = 100
 
 // TextEmbeddings is the file format of the clip scorer's class embeddings:
@@ -205,9 +204,10 @@ const ClipLogitScale = 100
 //	{"model": "...", "prompt": "a photo of a {} face",
 //	 "embeddings": {"neutral": [..D..], "angry": [...], ...}}
 //
-// Keys go through manipulator.ParseEmotion; every class of the dataset must
-// have one (a class without an embedding cannot be scored). Several
-// prompts per class are averaged before the file is written.
+// Keys go through manipulator.ParseEmotion; a class without an embedding
+// cannot be scored (its clips keep lambda 1). Several prompts per class are
+// averaged before the file is written (ClassEmbeddings does this with a
+// text encoder).
 type TextEmbeddings struct {
 	Model      string               `json:"model,omitempty"`
 	Prompt     string               `json:"prompt,omitempty"`
@@ -219,32 +219,37 @@ type ClipScorer struct {
 	m     *imageModel
 	text  [][]float64 // per class (manipulator order), normalised; nil when absent
 	known []int
+	scale float64
 }
 
-// NewClip opens a CLIP image encoder and reads the text embeddings.
-func NewClip(imagePath, textPath string) (*ClipScorer, error) {
-	raw, err := os.ReadFile(textPath)
-	if err != nil {
-		return nil, fmt.Errorf("text embeddings: %w", err)
+// NewClip opens a CLIP image encoder and takes the class text embeddings
+// (ReadTextEmbeddings or ClassEmbeddings); logitScale multiplies the cosine
+// similarities before the softmax (0 means ClipLogitScale).
+func NewClip(imagePath string, te *TextEmbeddings, logitScale float64) (*ClipScorer, error) {
+	if logitScale < 0 || math.IsNaN(logitScale) || math.IsInf(logitScale, 0) {
+		return nil, fmt.Errorf("clip logit scale %g: want a positive number", logitScale)
 	}
-	var te TextEmbeddings
-	if err := json.Unmarshal(raw, &te); err != nil {
-		return nil, fmt.Errorf("text embeddings %s: %w", textPath, err)
+	if logitScale == 0 {
+		logitScale = ClipLogitScale
+	}
+	src := te.Model
+	if src == "" {
+		src = "(file)"
 	}
 	m, err := openImageModel("clip image encoder", imagePath)
 	if err != nil {
 		return nil, err
 	}
-	cs := &ClipScorer{m: m, text: make([][]float64, 8)}
+	cs := &ClipScorer{m: m, text: make([][]float64, 8), scale: logitScale}
 	for name, v := range te.Embeddings {
 		c, err := dataset.ClassIndex(name)
 		if err != nil {
 			m.s.Close()
-			return nil, fmt.Errorf("text embeddings %s: %w", textPath, err)
+			return nil, fmt.Errorf("text embeddings %s: %w", src, err)
 		}
 		if len(v) != m.outSize {
 			m.s.Close()
-			return nil, fmt.Errorf("text embeddings %s: %s has %d values, the image encoder outputs %d", textPath, name, len(v), m.outSize)
+			return nil, fmt.Errorf("text embeddings %s: %s has %d values, the image encoder outputs %d", src, name, len(v), m.outSize)
 		}
 		cs.text[c] = normalise(v)
 		cs.known = append(cs.known, c)
@@ -252,7 +257,7 @@ func NewClip(imagePath, textPath string) (*ClipScorer, error) {
 	slices.Sort(cs.known)
 	if len(cs.known) < 2 {
 		m.s.Close()
-		return nil, fmt.Errorf("text embeddings %s: need at least two classes", textPath)
+		return nil, fmt.Errorf("text embeddings %s: need at least two classes", src)
 	}
 	return cs, nil
 }
@@ -304,7 +309,7 @@ func (c *ClipScorer) Frames(root string, rec *dataset.Record) ([]float64, bool, 
 			}
 			sims = append(sims, s)
 		}
-		ys = append(ys, softmax(sims, ClipLogitScale)[at])
+		ys = append(ys, softmax(sims, c.scale)[at])
 	}
 	return ys, true, nil
 }

@@ -138,7 +138,11 @@ func TestClipScorer(t *testing.T) {
 	if err := os.WriteFile(text, raw, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	s, err := score.NewClip(model, text)
+	tr, err := score.ReadTextEmbeddings(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := score.NewClip(model, tr, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +177,10 @@ func TestClipScorer(t *testing.T) {
 	te.Embeddings["happy"] = []float32{1, 0, 0}
 	raw, _ = json.Marshal(te)
 	os.WriteFile(text, raw, 0o644)
-	if _, err := score.NewClip(model, text); err == nil {
+	if tr, err = score.ReadTextEmbeddings(text); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := score.NewClip(model, tr, 0); err == nil {
 		t.Error("embedding of the wrong width accepted")
 	}
 }

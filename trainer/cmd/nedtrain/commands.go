@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/nedstream/nedstream/models/manipulator"
 	"github.com/nedstream/nedstream/models/pack"
+	"github.com/nedstream/nedstream/trainer/cliptok"
 	"github.com/nedstream/nedstream/trainer/dataset"
 	"github.com/nedstream/nedstream/trainer/eval"
 	"github.com/nedstream/nedstream/trainer/export"
@@ -137,8 +140,12 @@ func cmdScore(_ context.Context, args []string, stdout, stderr io.Writer) error 
 		"              (default for emotion_mini_xception.onnx: "+miniXceptionClasses+").\n"+
 		"              Classes the classifier lacks (mini-Xception has no contempt) cannot be judged:\n"+
 		"              those clips keep lambda = 1 and are counted as unjudged.\n"+
-		"  clip        --image-encoder CLIP image ONNX ([N,3,224,224] -> [N,D]) and --text-embeddings JSON\n"+
-		"              ({\"embeddings\": {\"happy\": [D floats], ...}}); y = softmax(100 cos) over the classes.\n"+
+		"  clip        --image-encoder CLIP image ONNX ([N,3,224,224] -> [N,D]) and the class text embeddings,\n"+
+		"              either --text-embeddings JSON ({\"embeddings\": {\"happy\": [D floats], ...}}) or\n"+
+		"              --text-encoder CLIP text ONNX (input_ids [N,77] int64/int32 -> [N,D]) with --bpe\n"+
+		"              CLIP's merges file (bpe_simple_vocab_16e6.txt[.gz]): each class's embedding is the\n"+
+		"              mean over --templates of the prompts' normalised embeddings.\n"+
+		"              y = softmax(logit-scale x cos) over the classes.\n"+
 		"Writes DATA/scores.csv (or --out) and DATA/lambda_hist.png.", stderr)
 	data := fs.String("data", "", "dataset directory (required)")
 	scorer := fs.String("scorer", "file", "file, classifier or clip")
@@ -150,6 +157,12 @@ func cmdScore(_ context.Context, args []string, stdout, stderr io.Writer) error 
 	softmaxFlag := fs.Bool("softmax", false, "classifier scorer: apply softmax to the outputs (models that output logits)")
 	imageEnc := fs.String("image-encoder", "", "clip scorer: CLIP image encoder ONNX")
 	textEmb := fs.String("text-embeddings", "", "clip scorer: class text embeddings JSON")
+	textEnc := fs.String("text-encoder", "", "clip scorer: CLIP text encoder ONNX (instead of --text-embeddings)")
+	bpe := fs.String("bpe", "", "clip scorer: CLIP's BPE merges file for --text-encoder (bpe_simple_vocab_16e6.txt or .txt.gz)")
+	templates := fs.String("templates", strings.Join(score.DefaultTemplates, ";"), "clip scorer: prompt templates for --text-encoder, ';'-separated, {} = class word")
+	classWords := fs.String("class-words", "", "clip scorer: class words in the prompts, e.g. fear=scared,contempt=scornful (defaults: "+strings.Join(score.DefaultClassWords[:], ",")+")")
+	logitScale := fs.Float64("logit-scale", score.ClipLogitScale, "clip scorer: scale of the cosine similarities before the softmax")
+	saveText := fs.String("save-text-embeddings", "", "clip scorer: write the class embeddings computed by --text-encoder to this JSON (reuse with --text-embeddings)")
 	threshold := fs.Float64("threshold", lambda.DefaultThreshold, "confidence from which lambda = 1")
 	agg := fs.String("aggregate", "mean", "how a clip's frame confidences combine: mean, median, min or max")
 	out := fs.String("out", "", "scores CSV to write (default DATA/scores.csv)")
@@ -168,6 +181,27 @@ func cmdScore(_ context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	if *scorer != "file" && *scorer != "classifier" && *scorer != "clip" {
 		return usageError{fmt.Sprintf("unknown scorer %q (want file, classifier or clip)", *scorer)}
+	}
+	var textOpts score.TextEncoderOptions
+	if *scorer == "clip" {
+		if *imageEnc == "" || (*textEmb == "") == (*textEnc == "") {
+			return usageError{"score --scorer clip needs --image-encoder ONNX and either --text-embeddings JSON or --text-encoder ONNX with --bpe"}
+		}
+		if *logitScale <= 0 {
+			return usageError{"--logit-scale must be positive"}
+		}
+		if *textEnc != "" {
+			if *bpe == "" {
+				return usageError{"score --text-encoder needs --bpe, CLIP's merges file bpe_simple_vocab_16e6.txt(.gz)"}
+			}
+			var err error
+			if textOpts.Templates, err = score.ParseTemplates(*templates); err != nil {
+				return usageError{"--templates: " + err.Error()}
+			}
+			if textOpts.Words, err = score.ParseClassWords(*classWords); err != nil {
+				return usageError{"--class-words: " + err.Error()}
+			}
+		}
 	}
 	recs, err := dataset.Load(*data)
 	if err != nil {
@@ -204,10 +238,19 @@ func cmdScore(_ context.Context, args []string, stdout, stderr io.Writer) error 
 		o.Softmax = *softmaxFlag
 		s, err = score.NewClassifier(*model, o)
 	case "clip":
-		if *imageEnc == "" || *textEmb == "" {
-			return usageError{"score --scorer clip needs --image-encoder ONNX and --text-embeddings JSON"}
+		var te *score.TextEmbeddings
+		if *textEmb != "" {
+			te, err = score.ReadTextEmbeddings(*textEmb)
+		} else {
+			te, err = score.ClassEmbeddings(*textEnc, *bpe, textOpts)
+			if err == nil && *saveText != "" {
+				err = score.WriteTextEmbeddings(*saveText, te)
+			}
 		}
-		s, err = score.NewClip(*imageEnc, *textEmb)
+		if err != nil {
+			return err
+		}
+		s, err = score.NewClip(*imageEnc, te, *logitScale)
 	default:
 		return usageError{fmt.Sprintf("unknown scorer %q (want file, classifier or clip)", *scorer)}
 	}
@@ -462,6 +505,40 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 		if err := report.Bars(mp, "mouth correlation with the input (held-out actors)", "Pearson r", manipulator.Classes[:], names, mouth); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+func cmdTokenize(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("tokenize", "Print CLIP's token ids of each prompt argument, one line each (SOT ... EOT, without the padding),\n"+
+		"as score --text-encoder feeds them. With CLIP's merges file \"a photo of a cat\" gives\n"+
+		"49406 320 1125 539 320 2368 49407.", stderr)
+	bpe := fs.String("bpe", "", "CLIP's BPE merges file (bpe_simple_vocab_16e6.txt or .txt.gz, or merges.txt)")
+	ctxLen := fs.Int("context", cliptok.ContextLength, "context length (longer prompts are truncated, EOT last)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err.Error()}
+	}
+	if *bpe == "" || fs.NArg() == 0 {
+		return usageError{"tokenize needs --bpe FILE and at least one prompt"}
+	}
+	if *ctxLen < 2 {
+		return usageError{"--context must be at least 2"}
+	}
+	tok, err := cliptok.Load(*bpe)
+	if err != nil {
+		return err
+	}
+	for _, p := range fs.Args() {
+		ids := tok.Tokenize(p, *ctxLen)
+		ids = ids[:cliptok.EOTIndex(ids)+1]
+		parts := make([]string, len(ids))
+		for i, v := range ids {
+			parts[i] = strconv.Itoa(int(v))
+		}
+		fmt.Fprintln(stdout, strings.Join(parts, " "))
 	}
 	return nil
 }

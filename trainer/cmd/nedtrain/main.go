@@ -7,6 +7,7 @@
 //	nedtrain fit     --data data/ --out run/ --holdout S005,S006
 //	nedtrain export  --run run/ --out trained-pack/
 //	nedtrain eval    --data data/ --run run/ --run run-off/
+//	nedtrain tokenize --bpe bpe_simple_vocab_16e6.txt.gz "a photo of a cat"
 //
 // See docs/TRAINING.md.
 package main
@@ -37,6 +38,7 @@ Commands:
   fit       train with GoMLX (lambda on, or --lambda off for the ablation)
   export    write the trained models as ONNX in a model pack nedfilter loads
   eval      held-out actors: target-emotion accuracy and mouth correlation per run
+  tokenize  print CLIP's token ids of a prompt (checks a merges file for score --text-encoder)
 
 Data flow: (synth | prepare) -> DATA/clips/*.json -> score -> DATA/scores.csv
            -> fit -> RUN/checkpoint.gob -> export -> PACK/ ; eval reads DATA and RUNs.
@@ -63,12 +65,13 @@ func main() {
 }
 
 var commands = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) error{
-	"synth":   cmdSynth,
-	"prepare": cmdPrepare,
-	"score":   cmdScore,
-	"fit":     cmdFit,
-	"export":  cmdExport,
-	"eval":    cmdEval,
+	"synth":    cmdSynth,
+	"prepare":  cmdPrepare,
+	"score":    cmdScore,
+	"fit":      cmdFit,
+	"export":   cmdExport,
+	"eval":     cmdEval,
+	"tokenize": cmdTokenize,
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
