@@ -189,6 +189,17 @@ func TestDescribe(t *testing.T) {
 			t.Errorf("whip/vcam description lacks %q:\n%s", want, d3)
 		}
 	}
+	// WHIP ingest with audio: the publisher's Opus (fixed payload type) is
+	// decoded and mixed onto live silence before the shared Opus encoder.
+	c4 := validBase(t)
+	c4.Input, c4.WHEP = "whip", "127.0.0.1:8080"
+	d4, _ := Describe(c4, Probe{HasAudio: true, WebRTCAudio: true})
+	for _, want := range []string{"appsrc name=whipaudio", "payload=111", "rtpopusdepay ! opusdec", "amix.",
+		"audiotestsrc name=silence is-live=true wave=silence", "audiomixer name=amix ! queue name=q_audio", "whep.audio", "at. ! queue ! mux."} {
+		if !strings.Contains(d4, want) {
+			t.Errorf("whip audio description lacks %q:\n%s", want, d4)
+		}
+	}
 }
 
 // fakeBackend records what the control server asks.
@@ -263,10 +274,10 @@ func TestControlAPI(t *testing.T) {
 		t.Errorf("status after PUT: %d %s", code, body)
 	}
 	for body, want := range map[string]string{
-		`{"emotion":"glad"}`:         "want one of",
-		`{"intensity":3}`:            "want 0..1",
-		`{"emoton":"happy"}`:         "unknown field",
-		`not json`:                   "bad settings JSON",
+		`{"emotion":"glad"}`: "want one of",
+		`{"intensity":3}`:    "want 0..1",
+		`{"emoton":"happy"}`: "unknown field",
+		`not json`:           "bad settings JSON",
 		`{"face_overrides":[{"track_id":0,"emotion":"sad","intensity":0.5}]}`: "track_id must be",
 	} {
 		if code, got := do(t, "PUT", srv.URL+"/api/settings", "s3cret", body); code != 400 || !strings.Contains(got, want) {

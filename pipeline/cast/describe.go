@@ -28,7 +28,16 @@ const (
 	ElemEncoded = "vencoded"
 	// ElemMux is the recording's muxer.
 	ElemMux = "mux"
+	// ElemAudioMix mixes the WHIP ingest's audio onto silence.
+	ElemAudioMix = "amix"
 )
+
+// mixCaps is the raw audio format the WHIP ingest's audio is mixed in.
+const mixCaps = "audio/x-raw,format=S16LE,layout=interleaved,rate=48000,channels=2"
+
+// WHIPAudioPayloadType is the RTP payload type of the WHIP ingest's audio
+// appsrc caps (the runner rewrites the publisher's to it).
+const WHIPAudioPayloadType = 111
 
 // Outputs lists the output names used in metrics and queue names ("q_"+name).
 var Outputs = []string{"display", "vcam", "webrtc", "record"}
@@ -172,9 +181,15 @@ func Describe(c Config, p Probe) (string, error) {
 	if audio {
 		switch kind {
 		case InputWHIP:
+			// The publisher's Opus, stamped on arrival like the video, is
+			// mixed onto live silence: the audio never stops (a video-only
+			// publisher, none yet, a gap) and so never stalls the muxer.
 			fmt.Fprintf(&b, "  appsrc name=%s is-live=true format=time do-timestamp=true "+
-				"caps=\"application/x-rtp,media=audio,encoding-name=OPUS,clock-rate=48000\" ! "+
-				"rtpjitterbuffer latency=150 ! rtpopusdepay ! opusdec ! ", ElemWHIPAudio)
+				"caps=\"application/x-rtp,media=audio,encoding-name=OPUS,clock-rate=48000,payload=%d\" ! "+
+				"rtpjitterbuffer latency=150 ! rtpopusdepay ! opusdec plc=true ! audioconvert ! audioresample ! %s ! %s.",
+				ElemWHIPAudio, WHIPAudioPayloadType, mixCaps, ElemAudioMix)
+			fmt.Fprintf(&b, "  audiotestsrc name=silence is-live=true wave=silence samplesperbuffer=960 ! %s ! "+
+				"audiomixer name=%s ! ", mixCaps, ElemAudioMix)
 		default:
 			b.WriteString("  dec. ! ")
 		}

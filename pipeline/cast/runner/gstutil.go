@@ -55,6 +55,13 @@ package runner
 //   GstBuffer *b = gst_buffer_new_memdup (data, len);
 //   return gst_app_src_push_buffer (GST_APP_SRC (e), b) == GST_FLOW_OK;
 // }
+// static int ned_is_playing (GstElement *e) {
+//   int playing;
+//   GST_OBJECT_LOCK (e);
+//   playing = GST_STATE (e) == GST_STATE_PLAYING;
+//   GST_OBJECT_UNLOCK (e);
+//   return playing;
+// }
 // static void ned_appsrc_eos (GstElement *e) {
 //   gst_app_src_end_of_stream (GST_APP_SRC (e));
 // }
@@ -136,6 +143,9 @@ func appsrcPush(e gst.Element, p []byte) bool {
 	}
 	return C.ned_appsrc_push(celem(e), unsafe.Pointer(&p[0]), C.gsize(len(p))) != 0
 }
+
+// isPlaying reports whether e's current state is PLAYING.
+func isPlaying(e gst.Element) bool { return C.ned_is_playing(celem(e)) != 0 }
 
 // appsrcEOS ends an appsrc's stream.
 func appsrcEOS(e gst.Element) { C.ned_appsrc_eos(celem(e)) }

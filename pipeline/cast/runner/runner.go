@@ -77,6 +77,7 @@ type Runner struct {
 	pipeline    gst.Pipeline
 	filter      gst.Element
 	whipVideo   gst.Element
+	whipAudio   gst.Element
 	queues      map[string]gst.Element
 	settings    cast.Settings
 	unavailable []string
@@ -139,6 +140,9 @@ func (r *Runner) probeElements() error {
 		need = append(need, "videotestsrc", "imagefreeze")
 	case cast.InputWHIP:
 		need = append(need, "appsrc", "rtpjitterbuffer", "rtph264depay", "h264parse", "decodebin3")
+		if c.Record != "" || c.WebRTC() {
+			need = append(need, "rtpopusdepay", "opusdec", "audioconvert", "audioresample", "audiotestsrc", "audiomixer", "opusenc")
+		}
 	}
 	if c.WebRTC() {
 		need = append(need, "x264enc", "h264parse")
@@ -206,6 +210,15 @@ func (r *Runner) probeInput() error {
 		}
 		uri = (&url.URL{Scheme: "file", Path: abs}).String()
 	case cast.InputURI:
+	case cast.InputWHIP:
+		// The ingest accepts Opus: the audio branch is built up front (the
+		// pipeline exists before anyone publishes) and stays silent when
+		// the publisher sends video only.
+		r.probe.HasAudio = true
+		if c.WebRTC() && !r.probe.WebRTCAudio {
+			r.log.Info("the WebRTC sinks of this build take no audio: the publisher's audio goes to the recording only")
+		}
+		return nil
 	default:
 		return nil
 	}
@@ -313,7 +326,8 @@ func (r *Runner) serve() (*http.Server, error) {
 	c := r.cfg
 	if c.Kind() == cast.InputWHIP {
 		in, err := whipin.New(whipin.Options{Token: c.Token, ICE: r.opts.ICE,
-			OnVideo: func(p []byte) { r.pushRTP(p) },
+			OnVideo: func(p []byte) { r.pushRTP(p, false) },
+			OnAudio: func(p []byte) { r.pushRTP(p, true) },
 			OnEvent: func(e whipin.Event) {
 				r.log.Info("whip publisher", "event", e.Type, "id", e.ID, "remote", e.RemoteAddr, "reason", e.Reason)
 				r.metrics.Publishers.Set(float64(r.ingest.Publishers()))
@@ -359,14 +373,31 @@ func (r *Runner) serve() (*http.Server, error) {
 	return srv, nil
 }
 
-// pushRTP hands an ingest packet to the current pipeline's appsrc.
-func (r *Runner) pushRTP(p []byte) {
+// pushRTP hands an ingest packet to the current pipeline's video or
+// audio appsrc (audio is dropped when the pipeline has no audio branch).
+func (r *Runner) pushRTP(p []byte, audio bool) {
 	r.mu.Lock()
 	src := r.whipVideo
-	r.mu.Unlock()
-	if src != nil {
-		appsrcPush(src, p)
+	if audio {
+		src = r.whipAudio
 	}
+	r.mu.Unlock()
+	if src == nil || !isPlaying(src) {
+		// do-timestamp needs the running clock: a packet stamped before
+		// the appsrc plays gets a time far off, which stalls the
+		// synchronising sinks (the publisher sends a keyframe again on
+		// the ingest's next request).
+		return
+	}
+	if audio && len(p) >= 12 && p[1]&0x7f != cast.WHIPAudioPayloadType {
+		// rtpopusdepay's caps need a fixed payload type; the publisher's
+		// offer chose its own (111 in OBS and browsers).
+		q := make([]byte, len(p))
+		copy(q, p)
+		q[1] = q[1]&0x80 | cast.WHIPAudioPayloadType
+		p = q
+	}
+	appsrcPush(src, p)
 }
 
 // everySecond updates the rates.
@@ -463,6 +494,7 @@ func (r *Runner) attemptOnce(ctx context.Context) error {
 	r.mu.Lock()
 	r.pipeline, r.filter, r.queues = pipeline, filter, queues
 	r.whipVideo = bin.GetByName(cast.ElemWHIPVideo)
+	r.whipAudio = bin.GetByName(cast.ElemWHIPAudio)
 	r.viewers = map[string]bool{}
 	r.faces, r.trackIDs = 0, nil
 	r.mu.Unlock()
@@ -482,7 +514,7 @@ func (r *Runner) attemptOnce(ctx context.Context) error {
 				r.dropBase[name] = 0
 			}
 		}
-		r.pipeline, r.filter, r.whipVideo, r.queues = nil, nil, nil, nil
+		r.pipeline, r.filter, r.whipVideo, r.whipAudio, r.queues = nil, nil, nil, nil, nil
 		r.mu.Unlock()
 		pipeline.SetState(gst.StateNull)
 		r.metrics.Viewers.Set(0)
@@ -531,7 +563,7 @@ func sourceName(msg *gst.Message) string {
 
 // isInputElement reports whether an element name belongs to the input part.
 func isInputElement(name string) bool {
-	return name == cast.ElemSource || name == "dec" || name == cast.ElemWHIPVideo ||
+	return name == cast.ElemSource || name == "dec" || name == cast.ElemWHIPVideo || name == cast.ElemWHIPAudio ||
 		strings.HasPrefix(name, "decodebin") || strings.HasPrefix(name, "qtdemux") || strings.HasPrefix(name, "matroskademux") ||
 		strings.HasPrefix(name, "avdec") || strings.HasPrefix(name, "v4l2")
 }
@@ -634,10 +666,12 @@ func (r *Runner) loop(ctx context.Context, pipeline gst.Pipeline) error {
 // sendEOS asks every source to end, so that the muxers finalise.
 func (r *Runner) sendEOS(pipeline gst.Pipeline) {
 	r.mu.Lock()
-	src := r.whipVideo
+	video, audio := r.whipVideo, r.whipAudio
 	r.mu.Unlock()
-	if src != nil {
-		appsrcEOS(src)
+	for _, src := range []gst.Element{video, audio} {
+		if src != nil {
+			appsrcEOS(src)
+		}
 	}
 	if k := r.cfg.Kind(); k == cast.InputFile || k == cast.InputURI {
 		// A demuxer pulling from filesrc ignores an EOS sent to the

@@ -127,13 +127,19 @@ func makeClip(t *testing.T, frames int) string {
 type viewer struct {
 	pc      *webrtc.PeerConnection
 	api     *peer.API
-	packets atomic.Int64
+	packets atomic.Int64 // video
+	audio   atomic.Int64
 }
 
 func (v *viewer) close() { _ = v.pc.Close(); _ = v.api.Close() }
 
-// dialWHEP connects a viewer, retrying while the WHEP server is not up.
+// dialWHEP connects a video-only viewer, retrying while the WHEP server is not up.
 func dialWHEP(ctx context.Context, endpoint, token string) (*viewer, error) {
+	return dialWHEPMedia(ctx, endpoint, token, false)
+}
+
+// dialWHEPMedia connects a viewer that also asks for audio when audio is set.
+func dialWHEPMedia(ctx context.Context, endpoint, token string, audio bool) (*viewer, error) {
 	api, err := peer.NewAPI(peer.Options{IncludeLoopback: true})
 	if err != nil {
 		return nil, err
@@ -147,12 +153,22 @@ func dialWHEP(ctx context.Context, endpoint, token string) (*viewer, error) {
 		v.close()
 		return nil, err
 	}
+	if audio {
+		if _, err := pc.AddTransceiverFromKind(webrtc.RTPCodecTypeAudio, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
+			v.close()
+			return nil, err
+		}
+	}
 	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+		count := &v.packets
+		if tr.Kind() == webrtc.RTPCodecTypeAudio {
+			count = &v.audio
+		}
 		for {
 			if _, _, err := tr.ReadRTP(); err != nil {
 				return
 			}
-			v.packets.Add(1)
+			count.Add(1)
 		}
 	})
 	offer, err := pc.CreateOffer(nil)
@@ -396,12 +412,20 @@ func TestWHIPIngestToWHEP(t *testing.T) {
 	cfg.WHEP = freeAddr(t)
 	cfg.Listen = freeAddr(t)
 	cfg.Token = "in-tok"
+	// A video-only publisher: the (silent) audio branch must not keep the
+	// recording from being written.
+	cfg.Record = filepath.Join(t.TempDir(), "ingest.mp4")
 	ctx, cancel := context.WithCancel(context.Background())
 	r, ctl, wait := start(t, cfg, ctx)
 	defer func() {
 		cancel()
 		if err := wait(); err != nil {
 			t.Errorf("stop: %v", err)
+		}
+		d, nv, na := discover(t, cfg.Record)
+		t.Logf("recording: %v, %d video, %d audio streams", d, nv, na)
+		if nv != 1 || d < time.Second {
+			t.Errorf("recording of the video-only publication: %v, %d video streams", d, nv)
 		}
 	}()
 
@@ -432,6 +456,129 @@ func TestWHIPIngestToWHEP(t *testing.T) {
 	}
 	if st.Publishers != 1 || st.Frames == 0 {
 		t.Errorf("status: %d publishers, %d frames", st.Publishers, st.Frames)
+	}
+}
+
+// streamSpans plays a recording as fast as it decodes and returns the
+// first PTS and end (last PTS + duration) of its video and audio buffers.
+func streamSpans(t *testing.T, path string) (video, audio span) {
+	t.Helper()
+	el, err := gst.ParseLaunch(fmt.Sprintf("filesrc location=%q ! decodebin3 name=d  "+
+		"d. ! queue ! videoconvert ! fakesink name=vs sync=false  d. ! queue ! audioconvert ! fakesink name=as sync=false", path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := el.(gst.Pipeline)
+	defer p.SetState(gst.StateNull)
+	watch := func(name string) func() span {
+		var mu sync.Mutex
+		var first, end time.Duration = -1, 0
+		p.(gst.Bin).GetByName(name).GetStaticPad("sink").AddProbe(gst.PadProbeTypeBuffer, func(_ gst.Pad, info *gst.PadProbeInfo) gst.PadProbeReturn {
+			b := info.GetBuffer()
+			if b == nil || b.PTS() == gst.ClockTimeNone {
+				return gst.PadProbeOK
+			}
+			pts := time.Duration(b.PTS())
+			d := time.Duration(0)
+			if b.Duration() != gst.ClockTimeNone {
+				d = time.Duration(b.Duration())
+			}
+			mu.Lock()
+			if first < 0 || pts < first {
+				first = pts
+			}
+			end = max(end, pts+d)
+			mu.Unlock()
+			return gst.PadProbeOK
+		})
+		return func() span {
+			mu.Lock()
+			defer mu.Unlock()
+			if first < 0 {
+				return span{}
+			}
+			return span{first, end}
+		}
+	}
+	vs, as := watch("vs"), watch("as")
+	p.SetState(gst.StatePlaying)
+	msg := p.GetBus().TimedPopFiltered(gst.ClockTime(60*time.Second), gst.MessageEOS|gst.MessageError)
+	if msg == nil || msg.Type() != gst.MessageEOS {
+		t.Fatalf("playing the recording %s back failed: %v", path, msg)
+	}
+	return vs(), as()
+}
+
+// span is the time a stream's buffers cover.
+type span struct{ first, end time.Duration }
+
+func (s span) length() time.Duration { return s.end - s.first }
+
+// TestWHIPIngestAudio: a publisher with H.264 video and Opus audio; the
+// audio reaches the WHEP viewer (its own track) and the recording, where it
+// spans as long as the video.
+func TestWHIPIngestAudio(t *testing.T) {
+	cfg := cast.Defaults()
+	cfg.Input = "whip"
+	cfg.ModelPack = testPack(t)
+	cfg.WHEP = freeAddr(t)
+	cfg.Listen = freeAddr(t)
+	cfg.Record = filepath.Join(t.TempDir(), "ingest.mkv")
+	ctx, cancel := context.WithCancel(context.Background())
+	r, ctl, wait := start(t, cfg, ctx)
+	stopped := false
+	defer func() {
+		if !stopped {
+			cancel()
+			_ = wait()
+		}
+	}()
+
+	pub, err := gst.ParseLaunch(fmt.Sprintf("videotestsrc is-live=true ! video/x-raw,width=320,height=240,framerate=15/1 ! "+
+		"x264enc tune=zerolatency speed-preset=ultrafast key-int-max=15 ! h264parse ! nedwhipsink name=s location=%q  "+
+		"audiotestsrc is-live=true wave=sine samplesperbuffer=960 ! audio/x-raw,rate=48000,channels=2 ! opusenc ! s.audio", ctl+"/whip"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pp := pub.(gst.Pipeline)
+	pp.SetState(gst.StatePlaying)
+	defer pp.SetState(gst.StateNull)
+
+	vctx, vcancel := context.WithTimeout(context.Background(), 40*time.Second)
+	defer vcancel()
+	v, err := dialWHEPMedia(vctx, "http://"+cfg.WHEP+"/whep", "", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.close()
+	for (v.packets.Load() < 20 || v.audio.Load() < 50) && vctx.Err() == nil {
+		time.Sleep(100 * time.Millisecond)
+	}
+	// Record a few seconds of both.
+	time.Sleep(3 * time.Second)
+	frames := r.frames.Load()
+	cancel()
+	stopped = true
+	if err := wait(); err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+	t.Logf("viewer: %d video, %d audio packets; %d frames", v.packets.Load(), v.audio.Load(), frames)
+	if v.packets.Load() < 20 || v.audio.Load() < 50 {
+		t.Errorf("the WHEP viewer got %d video and %d audio packets, want >= 20 and >= 50", v.packets.Load(), v.audio.Load())
+	}
+	_, nv, na := discover(t, cfg.Record)
+	vs, as := streamSpans(t, cfg.Record)
+	t.Logf("recording: %d video, %d audio streams; video %v..%v, audio %v..%v", nv, na, vs.first, vs.end, as.first, as.end)
+	if nv != 1 || na != 1 {
+		t.Fatalf("recording has %d video and %d audio streams, want 1 and 1", nv, na)
+	}
+	if vs.length() < 3*time.Second || as.length() < 3*time.Second {
+		t.Errorf("recording spans: video %v, audio %v; want both >= 3 s", vs.length(), as.length())
+	}
+	// The audio track starts with the recording (silence until the
+	// publisher's audio arrives); both are stamped on arrival and end together.
+	if as.first > vs.first+100*time.Millisecond || (as.end-vs.end).Abs() > 700*time.Millisecond {
+		t.Errorf("audio %v..%v and video %v..%v are not aligned", as.first, as.end, vs.first, vs.end)
 	}
 }
 
