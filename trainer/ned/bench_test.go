@@ -9,8 +9,17 @@ import (
 // default model size with batch 16: one step is the forward and backward
 // pass of the discriminator and generator losses (Adam runs in Go and is
 // not included). make bench runs it.
-func BenchmarkTrainStep(b *testing.B) {
+func BenchmarkTrainStep(b *testing.B) { benchTrainStep(b, DefaultConfig()) }
+
+// BenchmarkTrainStepLSTMDisc is BenchmarkTrainStep with the sequence-based
+// LSTM discriminator (fit --disc lstm).
+func BenchmarkTrainStepLSTMDisc(b *testing.B) {
 	c := DefaultConfig()
+	c.Disc = DiscLSTM
+	benchTrainStep(b, c)
+}
+
+func benchTrainStep(b *testing.B, c Config) {
 	ps, err := NewParams(c, 1)
 	if err != nil {
 		b.Fatal(err)

@@ -12,7 +12,8 @@
 //   - style encoder E(x): per-frame MLP, mean over time, linear -> style
 //     (class-agnostic, so that the exported style_encoder needs no label);
 //   - discriminator D(x): per-frame MLP, flattened over the window, MLP ->
-//     one LSGAN output per emotion class.
+//     one LSGAN output per emotion class; or (Disc "lstm", sequence-based as
+//     NED's) per-frame MLP -> forward LSTM -> linear on the last state.
 //
 // Losses per sample i (Losses): LSGAN adversarial, style reconstruction
 // |E(G(x,s)) - s|, cycle consistency |G(G(x,s), E(x)) - x|, and the
@@ -43,12 +44,21 @@ type Config struct {
 	Hidden int `json:"hidden"`
 	// MapHidden is the mapping network's hidden width.
 	MapHidden int `json:"map_hidden"`
+	// Disc is the discriminator kind: DiscMLP ("" means the same) or
+	// DiscLSTM.
+	Disc string `json:"disc,omitempty"`
 	// Loss weights (NED: adversarial 1, style 1, cycle 1, mouth 1).
 	WAdv   float64 `json:"w_adv"`
 	WStyle float64 `json:"w_style"`
 	WCycle float64 `json:"w_cycle"`
 	WMouth float64 `json:"w_mouth"`
 }
+
+// Discriminator kinds (Config.Disc).
+const (
+	DiscMLP  = "mlp"
+	DiscLSTM = "lstm"
+)
 
 // DefaultConfig is close to NED's sizes, scaled for CPU training.
 func DefaultConfig() Config {
@@ -59,6 +69,9 @@ func DefaultConfig() Config {
 func (c Config) Validate() error {
 	if c.T < 2 || c.S < 1 || c.Z < 1 || c.Hidden < 1 || c.MapHidden < 1 {
 		return fmt.Errorf("ned config: T %d (>= 2), S %d, Z %d, hidden %d, map hidden %d (all >= 1)", c.T, c.S, c.Z, c.Hidden, c.MapHidden)
+	}
+	if c.Disc != "" && c.Disc != DiscMLP && c.Disc != DiscLSTM {
+		return fmt.Errorf("ned config: discriminator %q (want %s or %s)", c.Disc, DiscMLP, DiscLSTM)
 	}
 	if c.WAdv < 0 || c.WStyle < 0 || c.WCycle < 0 || c.WMouth < 0 {
 		return errors.New("ned config: loss weights must be >= 0")

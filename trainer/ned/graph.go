@@ -41,10 +41,11 @@ func timeSelect(xT *Node, t, T, B, F int) *Node {
 	return Reshape(Dot(Const(xT.Graph(), [][]float32{sel}), xT), B, F)
 }
 
-// lstmDir runs one direction of LSTM layer l over x [B,T,in] and returns
-// the state per frame ([B,1,H] each, in time order). Gates as ONNX:
+// lstmDir runs one direction (0 forward, 1 backward) of an LSTM over
+// x [B,T,in] and returns the state per frame ([B,1,H] each, in time order);
+// name(gate) is the parameter prefix of each gate. Gates as ONNX:
 // i, o, f = sigmoid, c = tanh, C = f*C + i*c, h = o*tanh(C).
-func lstmDir(x *Node, w W, l, dir, hidden int) []*Node {
+func lstmDir(x *Node, w W, name func(gate string) string, dir, hidden int) []*Node {
 	d := x.Shape().Dimensions
 	B, T := d[0], d[1]
 	H := hidden
@@ -52,7 +53,7 @@ func lstmDir(x *Node, w W, l, dir, hidden int) []*Node {
 	// Input projections of all frames, per gate, as [T, B*H] for timeSelect.
 	xw := map[string]*Node{}
 	for _, gate := range Gates {
-		p := LSTMName(l, dir, gate)
+		p := name(gate)
 		proj := Reshape(Add(Dot(xf, w[p+".w"]), w[p+".b"]), B, T, H)
 		xw[gate] = Reshape(Transpose(proj, 0, 1), T, B*H)
 	}
@@ -64,8 +65,8 @@ func lstmDir(x *Node, w W, l, dir, hidden int) []*Node {
 		if dir == 1 {
 			t = T - 1 - k
 		}
-		gate := func(name string) *Node {
-			return Add(timeSelect(xw[name], t, T, B, H), Dot(h, w[LSTMName(l, dir, name)+".r"]))
+		gate := func(g string) *Node {
+			return Add(timeSelect(xw[g], t, T, B, H), Dot(h, w[name(g)+".r"]))
 		}
 		i := Sigmoid(gate("i"))
 		o := Sigmoid(gate("o"))
@@ -83,7 +84,8 @@ func lstmDir(x *Node, w W, l, dir, hidden int) []*Node {
 func biLSTM(x *Node, w W, l, hidden int) *Node {
 	var dirs []*Node
 	for d := range 2 {
-		dirs = append(dirs, Concatenate(lstmDir(x, w, l, d, hidden), 1))
+		name := func(gate string) string { return LSTMName(l, d, gate) }
+		dirs = append(dirs, Concatenate(lstmDir(x, w, name, d, hidden), 1))
 	}
 	return Concatenate(dirs, 2)
 }
@@ -127,9 +129,18 @@ func Encoder(c Config, w W, x *Node) *Node {
 }
 
 // Discriminator returns one LSGAN output per class for x [B,T,52]: [B,8].
+// The MLP one flattens the per-frame features over the window; the LSTM
+// one (Config.Disc "lstm", as NED's) runs a forward LSTM over them and
+// reads the classes from its last state.
 func Discriminator(c Config, w W, x *Node) *Node {
 	d := x.Shape().Dimensions
 	h := relu(linear(frames(x), w, "d.l1"))
+	if c.Disc == DiscLSTM {
+		name := func(gate string) string { return DiscLSTMName(gate) }
+		states := lstmDir(Reshape(h, d[0], d[1], c.Hidden), w, name, 0, c.Hidden)
+		last := Reshape(states[len(states)-1], d[0], c.Hidden)
+		return linear(last, w, "d.out")
+	}
 	h = relu(linear(Reshape(h, d[0], d[1]*c.Hidden), w, "d.l2"))
 	return linear(h, w, "d.out")
 }

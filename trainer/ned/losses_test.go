@@ -138,6 +138,19 @@ func pearson(a, b []float32) float64 {
 // one value of several parameters, through the LSTM and all four networks.
 func TestGradients(t *testing.T) {
 	c := tinyConfig()
+	gradientCheck(t, c, []string{"g.in.w", LSTMName(1, 1, "f") + ".r", "g.out2.b", "m.head.w", "e.l1.w", "d.l2.w", "d.out.b"})
+}
+
+// TestGradientsLSTMDisc is TestGradients with the LSTM discriminator,
+// through its gates and into the generator.
+func TestGradientsLSTMDisc(t *testing.T) {
+	c := tinyConfig()
+	c.Disc = DiscLSTM
+	gradientCheck(t, c, []string{"g.out2.b", "g.in.w", "d.l1.w", DiscLSTMName("f") + ".r", DiscLSTMName("c") + ".w", DiscLSTMName("i") + ".b", "d.out.w"})
+}
+
+func gradientCheck(t *testing.T, c Config, names []string) {
+	t.Helper()
 	ps, _ := NewParams(c, 3)
 	be, _ := NewBackend()
 	m, err := NewModel(be, c, ps)
@@ -149,7 +162,7 @@ func TestGradients(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"g.in.w", LSTMName(1, 1, "f") + ".r", "g.out2.b", "m.head.w", "e.l1.w", "d.l2.w", "d.out.b"} {
+	for _, name := range names {
 		p := ps.Get(name)
 		i := ps.idx[name]
 		k := len(p.Data) / 3
@@ -223,5 +236,25 @@ func TestLambdaWeighting(t *testing.T) {
 		if math.Abs(half.Losses[k]-full.Losses[k]) > 1e-6 {
 			t.Errorf("%s changed with lambda", LossNames[k])
 		}
+	}
+}
+
+func TestDiscKinds(t *testing.T) {
+	c := tinyConfig()
+	c.Disc = "gru"
+	if err := c.Validate(); err == nil {
+		t.Error("discriminator gru accepted")
+	}
+	c.Disc = DiscLSTM
+	ps, err := NewParams(c, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ps.Get("d.l2.w") != nil || ps.Get(DiscLSTMName("f")+".r") == nil || ps.Get(DiscLSTMName("f")+".b").Data[0] != 1 {
+		t.Error("LSTM discriminator parameters wrong (d.l2 present, gates missing or forget bias not 1)")
+	}
+	mlp, _ := NewParams(tinyConfig(), 1)
+	if err := mlp.Check(c); err == nil {
+		t.Error("MLP discriminator parameters accepted for an LSTM config")
 	}
 }

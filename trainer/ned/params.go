@@ -25,6 +25,10 @@ var Gates = []string{"i", "o", "f", "c"}
 // .r [H,H] (recurrent) and .b [1,H] (bias).
 func LSTMName(l, dir int, gate string) string { return fmt.Sprintf("g.lstm%d.%d.%s", l, dir, gate) }
 
+// DiscLSTMName is the parameter prefix of one gate of the LSTM
+// discriminator's LSTM (Config.Disc "lstm"); weights as LSTMName's.
+func DiscLSTMName(gate string) string { return "d.lstm." + gate }
+
 // Param is one named weight tensor (row-major).
 type Param struct {
 	// Name is "<network>.<layer>.<w|r|b>" (see spec).
@@ -144,8 +148,16 @@ func spec(c Config) []Param {
 	// discriminator
 	add("d.l1.w", Coefficients, H)
 	add("d.l1.b", 1, H)
-	add("d.l2.w", c.T*H, H)
-	add("d.l2.b", 1, H)
+	if c.Disc == DiscLSTM {
+		for _, gate := range Gates {
+			add(DiscLSTMName(gate)+".w", H, H)
+			add(DiscLSTMName(gate)+".r", H, H)
+			add(DiscLSTMName(gate)+".b", 1, H)
+		}
+	} else {
+		add("d.l2.w", c.T*H, H)
+		add("d.l2.b", 1, H)
+	}
 	add("d.out.w", H, Classes)
 	add("d.out.b", 1, Classes)
 	return ps

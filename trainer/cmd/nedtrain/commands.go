@@ -328,11 +328,21 @@ func cmdFit(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&o.CheckpointEvery, "checkpoint-every", 100, "steps between checkpoints")
 	fs.BoolVar(&o.Resume, "resume", false, "continue from RUN/checkpoint.gob")
 	modelFlags(fs, &o.Model)
+	disc := fs.String("disc", ned.DiscMLP, "discriminator: mlp (frames flattened over the window) or lstm (sequence-based, as NED's; slower)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if o.Data == "" || o.Out == "" {
 		return usageError{"fit: --data and --out are required"}
+	}
+	switch *disc {
+	case ned.DiscMLP:
+		// "" keeps checkpoints made before --disc existed resumable.
+		o.Model.Disc = ""
+	case ned.DiscLSTM:
+		o.Model.Disc = ned.DiscLSTM
+	default:
+		return usageError{fmt.Sprintf("fit: --disc %q (want mlp or lstm)", *disc)}
 	}
 	switch *lam {
 	case "on":

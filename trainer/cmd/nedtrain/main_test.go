@@ -86,11 +86,36 @@ func TestEndToEnd(t *testing.T) {
 	}
 }
 
+// TestFitLSTMDisc: fit --disc lstm trains and exports; resuming its
+// checkpoint with the MLP discriminator is refused.
+func TestFitLSTMDisc(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	nedtrain(t, "synth", "--out", data, "--actors", "2", "--clips", "1", "--frames", "12")
+	nedtrain(t, "score", "--data", data, "--scorer", "file", "--scores-in", filepath.Join(data, SynthScoresFile))
+	run1 := filepath.Join(dir, "run")
+	model := []string{"--T", "6", "--S", "3", "--hidden", "8", "--map-hidden", "8", "--steps", "2", "--batch", "4"}
+	out := nedtrain(t, append([]string{"fit", "--data", data, "--out", run1, "--disc", "lstm"}, model...)...)
+	if !strings.Contains(out, "trained 2 steps") {
+		t.Fatalf("fit: %s", out)
+	}
+	raw, err := os.ReadFile(filepath.Join(run1, "run.json"))
+	if err != nil || !strings.Contains(string(raw), `"disc": "lstm"`) {
+		t.Errorf("run.json does not record the LSTM discriminator: %v %.300s", err, raw)
+	}
+	err = run(context.Background(), append([]string{"fit", "--data", data, "--out", run1, "--resume", "--steps", "3", "--disc", "mlp"}, model[:8]...), &bytes.Buffer{}, &bytes.Buffer{})
+	if err == nil || !strings.Contains(err.Error(), "checkpoint") {
+		t.Errorf("resume with another discriminator: %v", err)
+	}
+	nedtrain(t, "export", "--run", run1, "--out", filepath.Join(dir, "pack"), "--upstream", modeltest.Upstream(t))
+}
+
 func TestUsageErrors(t *testing.T) {
 	for _, args := range [][]string{
 		{"bogus"},
 		{"fit", "--data", "x"},
 		{"fit", "--data", "x", "--out", "y", "--lambda", "maybe"},
+		{"fit", "--data", "x", "--out", "y", "--disc", "gru"},
 		{"score", "--data", "x", "--scorer", "nope"},
 		{"synth"},
 		{"eval", "--data", "x"},
