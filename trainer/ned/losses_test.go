@@ -250,7 +250,7 @@ func TestDiscKinds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ps.Get("d.l2.w") != nil || ps.Get(DiscLSTMName("f")+".r") == nil || ps.Get(DiscLSTMName("f")+".b").Data[0] != 1 {
+	if ps.Get("d.l2.w") != nil || ps.Get(DiscLSTMName("f")+".r") == nil || ps.Get(DiscLSTMName("f") + ".b").Data[0] != 1 {
 		t.Error("LSTM discriminator parameters wrong (d.l2 present, gates missing or forget bias not 1)")
 	}
 	mlp, _ := NewParams(tinyConfig(), 1)
