@@ -31,10 +31,10 @@
 //     argmax(input_ids) (OpenAI's encode_text, Hugging Face's CLIPTextModel)
 //     pool at EOT.
 //
-// Differences from the Python: ftfy.fix_text (mojibake repair) is not
-// applied, and lowercasing is Go's per-rune unicode.ToLower (Python's
-// str.lower differs for a few characters such as U+0130). Neither matters
-// for ASCII prompts.
+// Lowercasing uses the full Unicode case mapping (golang.org/x/text/cases),
+// as Python's str.lower does (U+0130 becomes "i" + U+0307, a final sigma
+// becomes ς). Difference from the Python: ftfy.fix_text (mojibake repair)
+// is not applied, which does not matter for well-formed prompts.
 package cliptok
 
 import (
@@ -49,6 +49,9 @@ import (
 	"regexp"
 	"strings"
 	"unicode"
+
+	"golang.org/x/text/cases"
+	"golang.org/x/text/language"
 )
 
 // Special tokens and sizes of CLIP's tokenizer.
@@ -194,7 +197,7 @@ func (t *Tokenizer) EOT() int32 { return t.eot }
 // by lowercasing (without ftfy).
 func Clean(text string) string {
 	text = html.UnescapeString(html.UnescapeString(text))
-	return strings.ToLower(strings.Join(strings.FieldsFunc(text, isSpace), " "))
+	return cases.Lower(language.Und).String(strings.Join(strings.FieldsFunc(text, isSpace), " "))
 }
 
 // isSpace is Python's str.isspace (Unicode whitespace plus the ASCII

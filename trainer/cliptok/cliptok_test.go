@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -177,5 +178,46 @@ func TestLoad(t *testing.T) {
 	}
 	if _, err := cliptok.Load(filepath.Join(dir, "missing.txt")); err == nil || !strings.Contains(err.Error(), "missing.txt") {
 		t.Errorf("missing file: %v", err)
+	}
+}
+
+// TestGolden compares Encode with CLIP's Python tokenizer (a transcription
+// of simple_tokenizer.py, testdata/gen_golden.py) on prompts from the
+// project's docs and edge cases (contractions, digits, accents, CJK, emoji,
+// HTML entities, special tokens, U+0130, final sigma, title-case
+// digraphs), with a 1,500-merge file learned on the docs.
+func TestGolden(t *testing.T) {
+	tok, err := cliptok.Load(filepath.Join("testdata", "merges_1500.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := os.ReadFile(filepath.Join("testdata", "golden_prompts.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := os.ReadFile(filepath.Join("testdata", "golden_ids.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	prompts := strings.Split(strings.TrimSuffix(string(in), "\n"), "\n")
+	ids := strings.Split(string(want), "\n")
+	if len(ids) < len(prompts) || len(prompts) < 250 {
+		t.Fatalf("%d prompts, %d id lines", len(prompts), len(ids))
+	}
+	for i, p := range prompts {
+		got := tok.Encode(p)
+		s := make([]string, len(got))
+		for k, v := range got {
+			s[k] = strconv.Itoa(int(v))
+		}
+		if g := strings.Join(s, " "); g != ids[i] {
+			t.Errorf("prompt %d %q:\n got  %s\n want %s", i+1, p, g, ids[i])
+		}
+	}
+}
+
+func TestCleanCaseMapping(t *testing.T) {
+	if got := cliptok.Clean(" ΟΔΟΣ\u00a0İ\tǅ "); got != "οδος i\u0307 ǆ" {
+		t.Errorf("Clean = %q", got)
 	}
 }
