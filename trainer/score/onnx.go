@@ -212,6 +212,8 @@ type TextEmbeddings struct {
 	Model      string               `json:"model,omitempty"`
 	Prompt     string               `json:"prompt,omitempty"`
 	Embeddings map[string][]float32 `json:"embeddings"`
+	// source names where the embeddings came from, for messages.
+	source string
 }
 
 // ClipScorer scores crops zero-shot with CLIP.
@@ -232,9 +234,9 @@ func NewClip(imagePath string, te *TextEmbeddings, logitScale float64) (*ClipSco
 	if logitScale == 0 {
 		logitScale = ClipLogitScale
 	}
-	src := te.Model
+	src := te.source
 	if src == "" {
-		src = "(file)"
+		src = te.Model
 	}
 	m, err := openImageModel("clip image encoder", imagePath)
 	if err != nil {

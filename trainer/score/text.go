@@ -312,7 +312,7 @@ func ClassEmbeddings(encoderPath, mergesPath string, o TextEncoderOptions) (*Tex
 	if err != nil {
 		return nil, err
 	}
-	te := &TextEmbeddings{Model: encoderPath, Prompt: strings.Join(templates, "; "), Embeddings: map[string][]float32{}}
+	te := &TextEmbeddings{Model: encoderPath, Prompt: strings.Join(templates, "; "), Embeddings: map[string][]float32{}, source: "from " + encoderPath}
 	for c := range manipulator.NumClasses {
 		var mean []float64
 		for k := range templates {
@@ -351,6 +351,7 @@ func ReadTextEmbeddings(path string) (*TextEmbeddings, error) {
 	if err := json.Unmarshal(raw, &te); err != nil {
 		return nil, fmt.Errorf("text embeddings %s: %w", path, err)
 	}
+	te.source = path
 	return &te, nil
 }
 
