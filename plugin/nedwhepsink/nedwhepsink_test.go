@@ -96,6 +96,13 @@ func (v *viewer) snapshot() []int {
 	return append([]int(nil), v.units...)
 }
 
+// isVP8 reports whether the viewer's track was VP8.
+func (v *viewer) isVP8() bool {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.vp8
+}
+
 // nalTypes returns the NAL types an H.264 RTP payload starts (RFC 6184):
 // single NAL units, STAP-A aggregates and the first fragment of FU-As.
 func nalTypes(p []byte) []int {
@@ -347,7 +354,7 @@ func TestVP8ViewerStartsOnKeyframe(t *testing.T) {
 	if out.Err != nil {
 		t.Fatalf("gst-launch: %v\n%s", out.Err, out.Combined())
 	}
-	if len(units) == 0 || !v.vp8 {
+	if len(units) == 0 || !v.isVP8() {
 		t.Fatalf("the viewer received no VP8 video (%v)\n%s", units, out.Combined())
 	}
 	if units[0] != 1 {
