@@ -45,7 +45,7 @@ PACK     ?= $(CURDIR)/out/pack
 DEMO_OUT ?= $(CURDIR)/out/demo
 OVERLAY  ?= mesh
 
-.PHONY: setup pack demo test test-models test-pipeline bench
+.PHONY: setup pack demo test test-models test-pipeline test-race bench
 
 # Installs what is missing (apt packages, onnxruntime, the Debian 13 root).
 setup:
@@ -82,6 +82,14 @@ test: setup
 	$(MAKE) test-models
 	$(MAKE) test-gst
 	$(MAKE) test-pipeline
+	$(MAKE) test-race
+
+# The packages with their own goroutines again under the race detector:
+# the engine (iris beside FaceMesh), the warp's workers, the WebRTC core,
+# and the elements (GStreamer's streaming threads calling into Go).
+test-race:
+	$(GO) test -race -count=1 ./models/face/ ./models/render/ ./models/edit/ ./models/track/ ./pipeline/webrtc/...
+	NEDSTREAM_PLUGIN_DIR=$(CURDIR)/$(PLUGIN_DIR) $(GST_ENV) $(GO) test -race -count=1 ./plugin/nedfilter/ ./plugin/nedwhepsink/ ./plugin/nedwhipsink/
 
 # Plain-Go packages: no GStreamer needed.
 test-models:
