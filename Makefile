@@ -87,7 +87,7 @@ test: setup
 # The packages with their own goroutines again under the race detector:
 # the engine (iris beside FaceMesh), the warp's workers, the WebRTC core,
 # and the elements (GStreamer's streaming threads calling into Go).
-test-race:
+test-race: plugin
 	$(GO) test -race -count=1 ./models/face/ ./models/render/ ./models/edit/ ./models/track/ ./pipeline/webrtc/...
 	NEDSTREAM_PLUGIN_DIR=$(CURDIR)/$(PLUGIN_DIR) $(GST_ENV) $(GO) test -race -count=1 ./plugin/nedfilter/ ./plugin/nedwhepsink/ ./plugin/nedwhipsink/
 
