@@ -8,6 +8,7 @@ package edit
 import (
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"time"
 
@@ -163,6 +164,10 @@ type trackEdit struct {
 	target   Target
 	lastSeen uint64
 	edits    [history]frameEdit // by seq % history
+	// fall is the running mean of the edit on the speech-coupled channels
+	// over falls frames (see steadyFalls).
+	fall  [blendshape.Count]float32
+	falls int
 }
 
 // frameEdit is the manipulator's result for one face in one frame.
@@ -332,6 +337,7 @@ func (ed *Editor) Push(faces []face.Face, s Settings, dt time.Duration) (uint64,
 		if tr.ramp.Done() && tr.target.Intensity == 0 {
 			// Nothing to change: the frame stays bit-identical.
 			fe.idle, fe.out = true, f.Blendshapes
+			tr.falls = 0
 			continue
 		}
 		t0 := time.Now()
@@ -342,6 +348,7 @@ func (ed *Editor) Push(faces []face.Face, s Settings, dt time.Duration) (uint64,
 			return seq, st, states, err
 		}
 		fe.out = out
+		tr.steadyFalls(&fe.in, &fe.out, dt)
 	}
 	for id, tr := range ed.tracks {
 		if seq-tr.lastSeen >= history-1 {
@@ -349,6 +356,36 @@ func (ed *Editor) Push(faces []face.Face, s Settings, dt time.Duration) (uint64,
 		}
 	}
 	return seq, st, states, nil
+}
+
+// speechCoupled are the blend channels whose measured value moves with the
+// speech: the smile as MediaPipe reads it rises and falls with the mouth's
+// opening (talking_face.mp4: correlation 0.3-0.7 with jawOpen per speaker).
+var speechCoupled = []int{blendshape.Index("mouthSmileLeft"), blendshape.Index("mouthSmileRight")}
+
+// fallTau is the time constant of the running mean that steadyFalls puts in
+// place of a removal on the speech-coupled channels: slower than syllables
+// (100-250 ms), about as fast as a deliberate change of expression.
+const fallTau = 500 * time.Millisecond
+
+// steadyFalls keeps the speech in a removal of a speech-coupled channel.
+// The manipulator removes such a channel frame by frame (sad: the smile goes
+// to 0 on every frame), which also removes its speech-driven motion and
+// changes how open the mouth looks. Where the edit lowers the channel, the
+// frame's edit is replaced by the running mean of the edit (time constant
+// fallTau, the plain mean over a track's first frames): the level is removed,
+// the source's fast motion stays. Rises (happy) are left frame-wise.
+func (tr *trackEdit) steadyFalls(in, out *[blendshape.Count]float32, dt time.Duration) {
+	tr.falls++
+	k := float32(1 - math.Exp(-dt.Seconds()/fallTau.Seconds()))
+	k = max(k, 1/float32(tr.falls))
+	for _, c := range speechCoupled {
+		d := out[c] - in[c]
+		tr.fall[c] += k * (d - tr.fall[c])
+		if d < 0 && tr.fall[c] < 0 {
+			out[c] = in[c] + tr.fall[c]
+		}
+	}
 }
 
 // manipulate runs the manipulator on a window and returns the edited last
@@ -480,6 +517,11 @@ func (tr *trackEdit) smoothed(seq uint64, l int) ([blendshape.Count]float32, boo
 			v = sumOut[c] / wsum // mean target
 		}
 		out[c] = min(max(v, 0), 1)
+	}
+	for _, c := range speechCoupled {
+		// The edit is a steady removal (steadyFalls) that may take the
+		// target below 0 on a frame; keep it as it is.
+		out[c] = self.in[c] + sum[c]/wsum
 	}
 	return out, true
 }

@@ -125,6 +125,76 @@ func TestEditingFeatures(t *testing.T) {
 		}
 	})
 
+	t.Run("steady smile removal", func(t *testing.T) {
+		smileR := blendshape.Index("mouthSmileRight")
+		// A speaker whose smile moves with the speech: 0.5 ± 0.2 in step
+		// with jawOpen, syllables of 4 frames at 25 fps.
+		speech := func(i int) [blendshape.Count]float32 {
+			var c [blendshape.Count]float32
+			v := float32(0.2 * math.Sin(2*math.Pi*float64(i)/4))
+			c[smile], c[smileR], c[jaw] = 0.5+v, 0.5+v, 0.2+v
+			return c
+		}
+		stats := func(xs []float64) (mean, sd float64) {
+			for _, x := range xs {
+				mean += x
+			}
+			mean /= float64(len(xs))
+			for _, x := range xs {
+				sd += (x - mean) * (x - mean)
+			}
+			return mean, math.Sqrt(sd / float64(len(xs)))
+		}
+		run := func(e manipulator.Emotion, src func(int) [blendshape.Count]float32, n int) (in, out, edit []float64) {
+			ed := open(t)
+			s := Settings{Target: Target{Mix: manipulator.OneHot(e), Intensity: 1}}
+			for i := range n {
+				c := src(i)
+				seq, _ := pushOne(t, ed, c, s)
+				o, ok := ed.tracks[1].smoothed(seq, 0)
+				if !ok {
+					t.Fatalf("frame %d: no edit", i)
+				}
+				if i >= n-25 { // the last second
+					in = append(in, float64(c[smile]))
+					out = append(out, float64(o[smile]))
+					edit = append(edit, float64(o[smile]-c[smile]))
+				}
+			}
+			return in, out, edit
+		}
+		// Sad removes the smile's level, not its speech motion: the edit is
+		// (nearly) constant, the output keeps the source's variation.
+		in, out, edit := run(manipulator.Sad, speech, 75)
+		mi, si := stats(in)
+		mo, so := stats(out)
+		me, se := stats(edit)
+		t.Logf("sad: smile %.3f±%.3f -> %.3f±%.3f, edit %.3f±%.3f", mi, si, mo, so, me, se)
+		if math.Abs(mo) > 0.05 || se > 0.02 || so < 0.8*si {
+			t.Errorf("sad: smile %.3f±%.3f -> %.3f±%.3f (edit ±%.3f); want the level near 0 with the source's motion kept", mi, si, mo, so, se)
+		}
+		// A real change of expression is followed within about 1.5 s: the
+		// smile steps from 0.2 to 0.8 after 2 s and is removed again.
+		step := func(i int) [blendshape.Count]float32 {
+			var c [blendshape.Count]float32
+			c[smile], c[smileR] = 0.2, 0.2
+			if i >= 50 {
+				c[smile], c[smileR] = 0.8, 0.8
+			}
+			return c
+		}
+		_, out, _ = run(manipulator.Sad, step, 50+38)
+		t.Logf("sad, smile stepping 0.2 -> 0.8: output %.3f 1.5 s after the step", out[len(out)-1])
+		if out[len(out)-1] > 0.05 {
+			t.Errorf("sad: 1.5 s after the smile stepped up the output smile is still %.3f", out[len(out)-1])
+		}
+		// A rise (happy) stays frame-wise: the target smile is the prototype's.
+		_, out, _ = run(manipulator.Happy, speech, 30)
+		if mo, so := stats(out); mo < 0.99 || so > 1e-6 {
+			t.Errorf("happy: smile target %.3f±%.3f, want the prototype's 1 on every frame", mo, so)
+		}
+	})
+
 	t.Run("reference", func(t *testing.T) {
 		ed := open(t)
 		if !ed.HasEncoder() {

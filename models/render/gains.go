@@ -2,34 +2,41 @@ package render
 
 import "github.com/nedstream/nedstream/models/blendshape"
 
-// upGains are the render gains per coefficient (blendshape order): a rise
-// of coefficient k by d (eTgt - eSrc > 0) moves the landmarks by
-// upGains[k]·d times its basis shape; falls and unlisted channels use 1.
+// upGains and downGains are the render gains per coefficient (blendshape
+// order): a rise of coefficient k by d (eTgt - eSrc > 0) moves the landmarks
+// by upGains[k]·d times its basis shape, a fall by downGains[k]·d; unlisted
+// channels use 1.
 //
 // The gains calibrate the warp against the face analysis that measures the
 // result (docs/QUALITY.md): FaceMesh, re-run on a warped frame, reads only a
 // fraction of small brow and mouth-corner motions (talking_face.mp4, +0.5 of
 // the ICT shape: brows moved 1.9-3.9 px, measured 0.2-0.7 px; mouth corners
 // 7.8 px, measured 6.8 px, smile 0.50 -> 0.77 instead of 1.0), while removing
-// an expression (a fall) measures in full (sad: smile 0.50 -> 0.03 at gain
-// 1). Rises are therefore overdriven, falls are not (a doubled smile removal
-// flattened the mouth and cut the jawOpen correlation to 0.70). Speech
-// channels are never scaled, so lip-sync moves exactly as measured.
-var upGains = func() [blendshape.Count]float64 {
-	var g [blendshape.Count]float64
-	for i := range g {
-		g[i] = 1
+// an expression (a fall) measures in full or more (sad: smile 0.50 -> 0.03
+// at gain 1). Rises are therefore overdriven. A smile removal is damped
+// instead: in full it also changed how open the re-analysed mouth reads
+// (jawOpen 2x on one speaker, 0.5x on another; the speech correlation fell
+// to 0.75-0.83), at 0.55 it still lowers the measured smile by 0.33 and keeps
+// the correlation at 0.9 or more. Speech channels are never scaled, so
+// lip-sync moves exactly as measured.
+var upGains, downGains = func() (up, down [blendshape.Count]float64) {
+	for i := range up {
+		up[i], down[i] = 1, 1
 	}
 	for name, v := range map[string]float64{
 		"mouthSmileLeft": 1.8, "mouthSmileRight": 1.8, // AU12
 		"browDownLeft": 3, "browDownRight": 3, // AU4
 		"browInnerUp":     3,                            // AU1
 		"browOuterUpLeft": 1.5, "browOuterUpRight": 1.5, // AU2
-		"mouthFrownLeft": 1.5, "mouthFrownRight": 1.5, // AU15
 	} {
-		g[blendshape.Index(name)] = v
+		up[blendshape.Index(name)] = v
 	}
-	return g
+	for name, v := range map[string]float64{
+		"mouthSmileLeft": 0.55, "mouthSmileRight": 0.55, // AU12 removed
+	} {
+		down[blendshape.Index(name)] = v
+	}
+	return up, down
 }()
 
 // UpGain returns the render gain of coefficient k for a rise (see
@@ -39,4 +46,13 @@ func UpGain(k int) float64 {
 		return 1
 	}
 	return upGains[k]
+}
+
+// DownGain returns the render gain of coefficient k for a fall (see
+// TargetLandmarks); 1 for an index out of range.
+func DownGain(k int) float64 {
+	if k < 0 || k >= len(downGains) {
+		return 1
+	}
+	return downGains[k]
 }

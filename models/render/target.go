@@ -19,17 +19,16 @@ const (
 // TargetLandmarks writes into dst the landmarks src moved from the
 // expression eSrc to eTgt:
 //
-//	dst = src + s R flip(B G(eTgt - eSrc)),  flip(x, y, z) = (x, -y, -z)
+//	dst = src + s R flip(B Change(eSrc, eTgt)),  flip(x, y, z) = (x, -y, -z)
 //
-// G scales rises of the few channels that the face analysis under-reads
-// after a warp (brows, smile, frown; UpGain) and leaves falls as they are.
 // with s and R the tracked pose's scale and rotation and B the basis deltas
 // (canonical centimetres, MediaPipe axes; flip turns them into the image-
-// aligned axes pose.Pose.Apply uses). Z moves too, in the landmarks' pixel
-// scale. The first 468 points are moved by the basis; iris points (468..477,
-// when present) move with their eye's corners, so a blink does not drag the
-// iris along. src and dst must have the same length (468 or 478) and may be
-// the same slice.
+// aligned axes pose.Pose.Apply uses). Change is the coefficient change with
+// the render gains and the mouth-opening constraint (see Change). Z moves
+// too, in the landmarks' pixel scale. The first 468 points are moved by the
+// basis; iris points (468..477, when present) move with their eye's corners,
+// so a blink does not drag the iris along. src and dst must have the same
+// length (468 or 478) and may be the same slice.
 func TargetLandmarks(src []face.Point3, p pose.Pose, b *basis.Basis, eSrc, eTgt [basis.NumShapes]float32, dst []face.Point3) error {
 	if b == nil {
 		return errors.New("render: target landmarks: nil basis")
@@ -48,20 +47,15 @@ func TargetLandmarks(src []face.Point3, p pose.Pose, b *basis.Basis, eSrc, eTgt 
 			return fmt.Errorf("render: target landmarks: pose rotation element %d is %v", i, r)
 		}
 	}
+	de, changed, err := Change(b, eSrc, eTgt)
+	if err != nil {
+		return fmt.Errorf("render: target landmarks: %w", err)
+	}
 	var off [NumVertices][3]float64
-	changed := false
-	for k := 0; k < basis.NumShapes; k++ {
-		d := float64(eTgt[k]) - float64(eSrc[k])
+	for k, d := range de {
 		if d == 0 {
 			continue
 		}
-		if math.IsNaN(d) || math.IsInf(d, 0) {
-			return fmt.Errorf("render: target landmarks: coefficient %d (%s) change is %v", k, b.Names[k], d)
-		}
-		if d > 0 {
-			d *= upGains[k]
-		}
-		changed = true
 		bk := &b.Deltas[k]
 		for v := range off {
 			off[v][0] += d * float64(bk[v][0])
@@ -118,4 +112,80 @@ func mid(a, b face.Point3) face.Point3 {
 func dist2(a, b face.Point3) float32 {
 	dx, dy := a.X-b.X, a.Y-b.Y
 	return dx*dx + dy*dy
+}
+
+// Inner-lip point pairs of the MediaPipe mesh (upper, lower), from corner to
+// corner, and the points the chin height is measured between.
+var (
+	innerLipPairs = [][2]int{{191, 95}, {80, 88}, {81, 178}, {82, 87}, {13, 14}, {312, 317}, {311, 402}, {310, 318}, {415, 324}}
+	chinPoint     = 152
+	noseTip       = 1
+)
+
+// Change returns the coefficient change that TargetLandmarks displaces the
+// landmarks by, and whether anything moves:
+//
+//   - the render gains: a rise of channel k is scaled by UpGain(k), a fall
+//     by DownGain(k);
+//   - the mouth-opening constraint: only jawOpen and mouthClose (the source's
+//     speech plus any jaw offset of the style) may open or close the mouth.
+//     The change of the inner-lip gap (mean vertical distance of the nine
+//     inner-lip pairs) and of the chin's height below the nose tip that all
+//     other channels cause together, in the canonical (face-aligned) frame,
+//     is cancelled by adding the combination of the jawOpen and mouthClose
+//     shapes that has the opposite gap and chin change. A smile removal, a
+//     frown or a lip press then reshape the lips without changing how far
+//     the mouth is open, which the face analysis reads as speech (jawOpen).
+//
+// An error reports a coefficient change that is not a finite number.
+func Change(b *basis.Basis, eSrc, eTgt [basis.NumShapes]float32) (de [basis.NumShapes]float64, changed bool, err error) {
+	if b == nil {
+		return de, false, errors.New("nil basis")
+	}
+	jaw, closed := b.Index("jawOpen"), b.Index("mouthClose")
+	var gap, chin float64 // what the non-jaw channels do to the opening
+	for k := range de {
+		d := float64(eTgt[k]) - float64(eSrc[k])
+		if d == 0 {
+			continue
+		}
+		if math.IsNaN(d) || math.IsInf(d, 0) {
+			return de, false, fmt.Errorf("coefficient %d (%s) change is %v", k, b.Names[k], d)
+		}
+		if d > 0 {
+			d *= upGains[k]
+		} else {
+			d *= downGains[k]
+		}
+		de[k], changed = d, true
+		if k != jaw && k != closed {
+			g, c := opening(b, k)
+			gap += d * g
+			chin += d * c
+		}
+	}
+	if !changed || jaw < 0 || closed < 0 || (gap == 0 && chin == 0) {
+		return de, changed, nil
+	}
+	// Solve a·(gap, chin)(jawOpen) + c·(gap, chin)(mouthClose) = -(gap, chin).
+	gj, cj := opening(b, jaw)
+	gc, cc := opening(b, closed)
+	det := gj*cc - gc*cj
+	if math.Abs(det) < 1e-9 {
+		return de, changed, nil // a basis without usable jaw/closure shapes
+	}
+	de[jaw] += (-gap*cc + chin*gc) / det
+	de[closed] += (-chin*gj + gap*cj) / det
+	return de, changed, nil
+}
+
+// opening returns how one unit of shape k changes the inner-lip gap (mean
+// upper minus lower lip height, canonical cm) and the chin's height relative
+// to the nose tip.
+func opening(b *basis.Basis, k int) (gap, chin float64) {
+	d := &b.Deltas[k]
+	for _, p := range innerLipPairs {
+		gap += float64(d[p[0]][1] - d[p[1]][1])
+	}
+	return gap / float64(len(innerLipPairs)), float64(d[chinPoint][1] - d[noseTip][1])
 }

@@ -74,14 +74,15 @@ func beyond(t *testing.T, what string, delta, noise, k, min float64) {
 // nedfilter and measures the result with a second nedfilter (the
 // expression-editing issue's closed loop; numbers in docs/QUALITY.md).
 //
-// Asserted: happy brings the smile mean to >= 0.85 with the jawOpen track
-// correlated >= 0.9; sad lowers the smile by >= 0.3; angry raises browDown
-// beyond the noise; the pixels beyond the face's anchor ring stay
-// bit-identical. Logged, not met on this clip (docs/QUALITY.md): the speech
-// correlation of sad, surprised and angry (0.75-0.9), and brow and lid
-// changes of sad and surprised, which the re-analysis hardly sees here (the
-// brows are under the hair and behind glasses); TestEditStill checks those
-// on the astronaut.
+// Asserted: happy brings the smile mean to >= 0.85; sad lowers the smile by
+// >= 0.3; angry raises browDown beyond the noise; the speech is kept (the
+// jawOpen track correlated >= 0.9) for happy, sad, angry and fear; the
+// pixels beyond the face's anchor ring stay bit-identical. Not met on this
+// clip (docs/QUALITY.md), asserted at what is reached: the speech
+// correlation of surprised (0.89) and disgusted (0.87); logged only: brow
+// and lid changes of sad and surprised, which the re-analysis hardly sees
+// here (the brows are under the hair and behind glasses); TestEditStill
+// checks those on the astronaut.
 func TestEditClosedLoop(t *testing.T) {
 	pk := buildPack(t)
 	in := filepath.Join(modeltest.Media(t), "talking_face.mp4")
@@ -96,29 +97,21 @@ func TestEditClosedLoop(t *testing.T) {
 			if s.Out.Smile < 0.85 {
 				t.Errorf("happy: smile mean %.2f -> %.2f, want >= 0.85", s.In.Smile, s.Out.Smile)
 			}
-			if s.JawR < 0.9 {
-				t.Errorf("happy: speech not kept: jawOpen correlation %.3f < 0.9", s.JawR)
-			}
+			speechKept(t, "happy", s, 0.9)
 		}},
 		{"sad", func(t *testing.T, s LoopStats) {
 			if s.Out.Smile > s.In.Smile-0.3 {
 				t.Errorf("sad: smile %.2f -> %.2f, want at least -0.3", s.In.Smile, s.Out.Smile)
 			}
-			if s.JawR < 0.7 {
-				t.Errorf("sad: speech lost: jawOpen correlation %.3f < 0.7", s.JawR)
-			}
+			speechKept(t, "sad", s, 0.9)
 		}},
-		{"surprised", func(t *testing.T, s LoopStats) {
-			if s.JawR < 0.7 {
-				t.Errorf("surprised: speech lost: jawOpen correlation %.3f < 0.7", s.JawR)
-			}
-		}},
+		{"surprised", func(t *testing.T, s LoopStats) { speechKept(t, "surprised", s, 0.85) }},
 		{"angry", func(t *testing.T, s LoopStats) {
 			beyond(t, "angry: browDown", s.Delta().BrowDown, s.Noise.BrowDown, 1, 0.02)
-			if s.JawR < 0.8 {
-				t.Errorf("angry: speech lost: jawOpen correlation %.3f < 0.8", s.JawR)
-			}
+			speechKept(t, "angry", s, 0.9)
 		}},
+		{"fear", func(t *testing.T, s LoopStats) { speechKept(t, "fear", s, 0.9) }},
+		{"disgusted", func(t *testing.T, s LoopStats) { speechKept(t, "disgusted", s, 0.85) }},
 	} {
 		t.Run(c.emotion, func(t *testing.T) {
 			var store *frameStore
@@ -136,6 +129,14 @@ func TestEditClosedLoop(t *testing.T) {
 				checkOutside(t, base, store, src, 640, 480)
 			}
 		})
+	}
+}
+
+// speechKept checks the jawOpen correlation of output and input.
+func speechKept(t *testing.T, emotion string, s LoopStats, min float64) {
+	t.Helper()
+	if s.JawR < min {
+		t.Errorf("%s: speech not kept: jawOpen correlation %.3f < %.2f", emotion, s.JawR, min)
 	}
 }
 
