@@ -4,8 +4,9 @@ import "github.com/nedstream/nedstream/models/blendshape"
 
 // upGains and downGains are the render gains per coefficient (blendshape
 // order): a rise of coefficient k by d (eTgt - eSrc > 0) moves the landmarks
-// by upGains[k]·d times its basis shape, a fall by downGains[k]·d; unlisted
-// channels use 1.
+// by upGains[k]·d times its basis shape; a fall moves them by the difference
+// of fallScale(level, downGains[k]) at the two levels, i.e. by downGains[k]
+// per unit below FallKnee and in full above it; unlisted channels use 1.
 //
 // The gains calibrate the warp against the face analysis that measures the
 // result (docs/QUALITY.md): FaceMesh, re-run on a warped frame, reads only a
@@ -16,9 +17,12 @@ import "github.com/nedstream/nedstream/models/blendshape"
 // at gain 1). Rises are therefore overdriven. A smile removal is damped
 // instead: in full it also changed how open the re-analysed mouth reads
 // (jawOpen 2x on one speaker, 0.5x on another; the speech correlation fell
-// to 0.75-0.83), at 0.55 it still lowers the measured smile by 0.33 and keeps
-// the correlation at 0.9 or more. Speech channels are never scaled, so
-// lip-sync moves exactly as measured.
+// to 0.75-0.83); at 0.55 it still lowers the measured smile by 0.36 and keeps
+// the correlation at 0.9 or more. Above FallKnee a removal is not damped:
+// MediaPipe's smile reading saturates at 0.9-1 for a broad smile, so there a
+// unit of reading stands for more of the shape (astronaut.png, smile 0.92:
+// damped everywhere, sad lowered it by only 0.26; with the knee by 0.35).
+// Speech channels are never scaled, so lip-sync moves exactly as measured.
 var upGains, downGains = func() (up, down [blendshape.Count]float64) {
 	for i := range up {
 		up[i], down[i] = 1, 1
@@ -55,4 +59,19 @@ func DownGain(k int) float64 {
 		return 1
 	}
 	return downGains[k]
+}
+
+// FallKnee is the coefficient level above which a fall is not damped by
+// DownGain (see fallScale).
+const FallKnee = 0.65
+
+// fallScale maps a coefficient level e to the amount of its basis shape
+// that a fall with gain g removes: g per unit up to FallKnee, 1 per unit
+// above it. Levels below 0 (a steady removal from models/edit may take the
+// target there) continue the lower line.
+func fallScale(e, g float64) float64 {
+	if e <= FallKnee {
+		return g * e
+	}
+	return g*FallKnee + (e - FallKnee)
 }

@@ -126,7 +126,7 @@ var (
 // landmarks by, and whether anything moves:
 //
 //   - the render gains: a rise of channel k is scaled by UpGain(k), a fall
-//     by DownGain(k);
+//     by DownGain(k) for the part of it below FallKnee (in full above);
 //   - the mouth-opening constraint: only jawOpen and mouthClose (the source's
 //     speech plus any jaw offset of the style) may open or close the mouth.
 //     The change of the inner-lip gap (mean vertical distance of the nine
@@ -152,10 +152,11 @@ func Change(b *basis.Basis, eSrc, eTgt [basis.NumShapes]float32) (de [basis.NumS
 		if math.IsNaN(d) || math.IsInf(d, 0) {
 			return de, false, fmt.Errorf("coefficient %d (%s) change is %v", k, b.Names[k], d)
 		}
-		if d > 0 {
+		switch {
+		case d > 0:
 			d *= upGains[k]
-		} else {
-			d *= downGains[k]
+		case downGains[k] != 1:
+			d = fallScale(float64(eTgt[k]), downGains[k]) - fallScale(float64(eSrc[k]), downGains[k])
 		}
 		de[k], changed = d, true
 		if k != jaw && k != closed {

@@ -108,8 +108,8 @@ func TestTargetLandmarks(t *testing.T) {
 
 // TestTargetGains: a rise of a gained channel (the smile) moves the
 // landmarks by UpGain times its basis shape, a fall by DownGain times it
-// (plus the mouth-opening correction on jawOpen and mouthClose); speech
-// channels are not scaled.
+// below FallKnee and in full above (plus the mouth-opening correction on
+// jawOpen and mouthClose); speech channels are not scaled.
 func TestTargetGains(t *testing.T) {
 	canon, b := models(t)
 	p := facePose(150, 320, 240, 0, 0)
@@ -126,7 +126,12 @@ func TestTargetGains(t *testing.T) {
 	}
 	for _, c := range []struct {
 		from, to, want float32
-	}{{0.2, 0.6, 0.4 * float32(g)}, {0.6, 0.2, -0.4 * float32(gd)}} {
+	}{
+		{0.2, 0.6, 0.4 * float32(g)},   // rise
+		{0.6, 0.2, -0.4 * float32(gd)}, // fall below the knee: damped
+		{0.9, 0.7, -0.2},               // above the knee: in full
+		{0.9, 0.2, -float32(0.9-render.FallKnee) - float32(gd*(render.FallKnee-0.2))}, // across it
+	} {
 		ch, _, err := render.Change(b, coeffs(b, map[string]float32{"mouthSmileLeft": c.from}), coeffs(b, map[string]float32{"mouthSmileLeft": c.to}))
 		if err != nil {
 			t.Fatal(err)

@@ -79,7 +79,7 @@ func beyond(t *testing.T, what string, delta, noise, k, min float64) {
 // jawOpen track correlated >= 0.9) for happy, sad, angry and fear; the
 // pixels beyond the face's anchor ring stay bit-identical. Not met on this
 // clip (docs/QUALITY.md), asserted at what is reached: the speech
-// correlation of surprised (0.89) and disgusted (0.87); logged only: brow
+// correlation of surprised (0.88) and disgusted (0.87); logged only: brow
 // and lid changes of sad and surprised, which the re-analysis hardly sees
 // here (the brows are under the hair and behind glasses); TestEditStill
 // checks those on the astronaut.
