@@ -164,7 +164,7 @@ func TestDescribe(t *testing.T) {
 		"width=640,height=480", "framerate=25/1", "nedfilter name=ned", "emotion=neutral", `detect-interval="5"`,
 		"tee name=t", "x264enc name=venc", "key-int-max=50", "tee name=et",
 		`nedwhepsink name=whep address="127.0.0.1:8080" token="tok"`, `nedwhipsink name=whip location="http://127.0.0.1:9000/whip" token="tok"`,
-		"mp4mux name=mux fragment-duration=1000", "opusenc", "at. ! queue ! mux.", "whep.audio", "whip.audio",
+		"mp4mux name=mux fragment-duration=1000", "opusenc", "at. ! queue name=q_recaudio ! mux.", "whep.audio", "whip.audio",
 		"queue name=q_webrtc leaky=downstream",
 	} {
 		if !strings.Contains(d, want) {
@@ -195,7 +195,7 @@ func TestDescribe(t *testing.T) {
 	c4.Input, c4.WHEP = "whip", "127.0.0.1:8080"
 	d4, _ := Describe(c4, Probe{HasAudio: true, WebRTCAudio: true})
 	for _, want := range []string{"appsrc name=whipaudio", "payload=111", "rtpopusdepay ! opusdec", "amix.",
-		"audiotestsrc name=silence is-live=true wave=silence", "audiomixer name=amix ! queue name=q_audio", "whep.audio", "at. ! queue ! mux."} {
+		"audiotestsrc name=silence is-live=true wave=silence", "audiomixer name=amix ! queue name=q_audio", "whep.audio", "at. ! queue name=q_recaudio ! mux."} {
 		if !strings.Contains(d4, want) {
 			t.Errorf("whip audio description lacks %q:\n%s", want, d4)
 		}

@@ -255,11 +255,6 @@ func (c Config) Validate() error {
 	if c.Loop && c.Kind() != InputFile && c.Kind() != InputURI {
 		bad("loop: only a file or URI input can loop (input is %s)", c.Kind())
 	}
-	if c.Loop && c.Record != "" {
-		// The muxers' output breaks at the loop's segment seek (seen with
-		// mp4mux and matroskamux): refuse rather than write a broken file.
-		bad("loop together with record is not supported yet: record without --loop")
-	}
 	if c.TestImage != "" {
 		if c.Kind() != InputTest {
 			bad("test-image: only used with --input test")

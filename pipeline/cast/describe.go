@@ -60,6 +60,9 @@ func quote(s string) string {
 	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
 }
 
+// QueueRecordAudio is the queue in front of the recording's audio pad.
+const QueueRecordAudio = "q_recaudio"
+
 // QueueName returns the name of an output's branch queue.
 func QueueName(output string) string { return "q_" + output }
 
@@ -173,10 +176,19 @@ func Describe(c Config, p Probe) (string, error) {
 		if strings.ToLower(filepath.Ext(c.Record)) == ".mkv" {
 			mux = fmt.Sprintf("matroskamux name=%s", ElemMux)
 		}
+		// Looping, the recording gets nothing before the loop's first seek
+		// (the runner holds it back): its sink must not wait to preroll.
+		// And no B-frames: the encoder would send a loop's new segment
+		// ahead of the previous loop's last (reordered) frames, which the
+		// muxer would then place a loop later.
+		async, bframes := "", ""
+		if c.Loop {
+			async, bframes = " async=false", " bframes=0"
+		}
 		fmt.Fprintf(&b, "  t. ! queue name=%s max-size-buffers=0 max-size-bytes=0 max-size-time=3000000000 ! "+
-			"videoconvert ! video/x-raw,format=I420 ! x264enc speed-preset=veryfast key-int-max=60 ! h264parse ! "+
-			"%s ! filesink name=%s location=%s",
-			QueueName("record"), mux, ElemRecord, quote(c.Record))
+			"videoconvert ! video/x-raw,format=I420 ! x264enc speed-preset=veryfast key-int-max=60%s ! h264parse ! "+
+			"%s ! filesink name=%s location=%s%s",
+			QueueName("record"), bframes, mux, ElemRecord, quote(c.Record), async)
 	}
 	if audio {
 		switch kind {
@@ -199,7 +211,7 @@ func Describe(c Config, p Probe) (string, error) {
 		b.WriteString("queue name=q_audio max-size-buffers=0 max-size-bytes=0 max-size-time=3000000000 ! " +
 			"audioconvert ! audioresample ! audio/x-raw,rate=48000,channels=2 ! opusenc bitrate=96000 ! tee name=at")
 		if c.Record != "" {
-			b.WriteString("  at. ! queue ! " + ElemMux + ".")
+			fmt.Fprintf(&b, "  at. ! queue name=%s ! %s.", QueueRecordAudio, ElemMux)
 		}
 		if c.WebRTC() && p.WebRTCAudio {
 			if c.WHEP != "" {

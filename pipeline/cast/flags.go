@@ -17,6 +17,9 @@ recording and/or a window, while a web page switches emotion and intensity.
 Usage:
   nedcast --input SOURCE --model-pack DIR OUTPUTS... [options]
   nedcast doctor [--model-pack DIR]      check the installation, say how to fix it
+  nedcast soak --model-pack DIR [--duration 10m]
+                                         long-run growth measurement (goroutines,
+                                         memory, files) with viewers coming and going
   nedcast --help
 
 Examples:

@@ -74,11 +74,18 @@ package runner
 //   gst_object_unref (p);
 //   return ok;
 // }
-// static gboolean ned_segment_seek (GstElement *pipeline, gboolean flush) {
+// /* A segment seek to 0 sent upstream from an element's src pad. */
+// static gboolean ned_segment_seek (GstElement *e, const char *pad, gboolean flush) {
 //   GstSeekFlags f = GST_SEEK_FLAG_SEGMENT;
+//   GstPad *p = gst_element_get_static_pad (e, pad);
+//   gboolean ok;
+//   if (p == NULL)
+//     return FALSE;
 //   if (flush)
 //     f |= GST_SEEK_FLAG_FLUSH;
-//   return gst_element_seek (pipeline, 1.0, GST_FORMAT_TIME, f, GST_SEEK_TYPE_SET, 0, GST_SEEK_TYPE_NONE, -1);
+//   ok = gst_pad_send_event (p, gst_event_new_seek (1.0, GST_FORMAT_TIME, f, GST_SEEK_TYPE_SET, 0, GST_SEEK_TYPE_NONE, -1));
+//   gst_object_unref (p);
+//   return ok;
 // }
 import "C"
 
@@ -157,12 +164,15 @@ func sendEOSToPad(e gst.Element, pad string) bool {
 	return C.ned_send_eos_to_pad(celem(e), cp) != C.FALSE
 }
 
-// segmentSeek seeks the pipeline to 0 as a segment seek (SEGMENT_DONE at
-// the end instead of EOS, for gapless looping).
-func segmentSeek(p gst.Element, flush bool) bool {
+// segmentSeek seeks the input to 0 as a segment seek (SEGMENT_DONE at the
+// end instead of EOS, for gapless looping), sent upstream from e's src pad
+// so that only the input sees it.
+func segmentSeek(e gst.Element, flush bool) bool {
 	f := C.gboolean(C.FALSE)
 	if flush {
 		f = C.TRUE
 	}
-	return C.ned_segment_seek(celem(p), f) != C.FALSE
+	cp := C.CString("src")
+	defer C.free(unsafe.Pointer(cp))
+	return C.ned_segment_seek(celem(e), cp, f) != C.FALSE
 }

@@ -476,6 +476,10 @@ func (r *Runner) attemptOnce(ctx context.Context) error {
 			})
 		}
 	}
+	var recGates []*atomic.Bool
+	if c.Loop && c.Record != "" {
+		recGates = gateRecording(bin)
+	}
 	filter.GetStaticPad("src").AddProbe(gst.PadProbeTypeBuffer, func(gst.Pad, *gst.PadProbeInfo) gst.PadProbeReturn {
 		r.frames.Add(1)
 		r.metrics.Frames.Inc()
@@ -526,7 +530,51 @@ func (r *Runner) attemptOnce(ctx context.Context) error {
 	if pipeline.SetState(gst.StatePlaying) == gst.StateChangeFailure {
 		return r.startFailure(pipeline)
 	}
-	return r.loop(ctx, pipeline)
+	return r.loop(ctx, pipeline, recGates)
+}
+
+// gateRecording keeps the loop's first seek out of the recording: the
+// input is played once up to preroll, then seeked back to 0 with a
+// flushing segment seek (which arms SEGMENT_DONE for the gapless loop).
+// The muxers cannot take that flush after their first buffers, so the
+// recording branches drop their flush events and every buffer until the
+// flush has passed; the loop's later seeks do not flush (their segments
+// continue the running time), so the recording is one continuous stream.
+// The returned gates open at the flush (or when the runner opens them: the
+// input could not seek).
+func gateRecording(bin gst.Bin) []*atomic.Bool {
+	var gates []*atomic.Bool
+	for _, name := range []string{cast.QueueName("record"), cast.QueueRecordAudio} {
+		q := bin.GetByName(name)
+		if q == nil {
+			continue
+		}
+		open := new(atomic.Bool)
+		gates = append(gates, open)
+		pad := q.GetStaticPad("sink")
+		pad.AddProbe(gst.PadProbeTypeEventDownstream|gst.PadProbeTypeEventFlush,
+			func(_ gst.Pad, info *gst.PadProbeInfo) gst.PadProbeReturn {
+				ev := info.GetEvent()
+				if ev == nil {
+					return gst.PadProbeOK
+				}
+				switch ev.GetType() {
+				case gst.EventFlushStart:
+					return gst.PadProbeDrop
+				case gst.EventFlushStop:
+					open.Store(true)
+					return gst.PadProbeDrop
+				}
+				return gst.PadProbeOK
+			})
+		pad.AddProbe(gst.PadProbeTypeBuffer, func(gst.Pad, *gst.PadProbeInfo) gst.PadProbeReturn {
+			if !open.Load() {
+				return gst.PadProbeDrop
+			}
+			return gst.PadProbeOK
+		})
+	}
+	return gates
 }
 
 // startFailure explains a pipeline that refused to start.
@@ -569,11 +617,24 @@ func isInputElement(name string) bool {
 }
 
 // loop reads the bus until the pipeline ends.
-func (r *Runner) loop(ctx context.Context, pipeline gst.Pipeline) error {
+func (r *Runner) loop(ctx context.Context, pipeline gst.Pipeline, recGates []*atomic.Bool) error {
+	openGates := func() {
+		for _, g := range recGates {
+			g.Store(true)
+		}
+	}
 	bus := pipeline.GetBus()
 	c := r.cfg
 	loop := c.Loop
 	seeked := false
+	// The loop's seeks go to the input only: sent to the whole pipeline
+	// they reach the sinks too, and a filesink behind a muxer (a BYTES
+	// segment) cannot take a TIME seek.
+	inputQueue := pipeline.(gst.Bin).GetByName(cast.QueueName("input"))
+	if loop && inputQueue == nil {
+		loop = false
+		openGates()
+	}
 	stopping := false
 	var stopDeadline time.Time
 	var inputErr error
@@ -606,15 +667,16 @@ func (r *Runner) loop(ctx context.Context, pipeline gst.Pipeline) error {
 		case gst.MessageAsyncDone:
 			if loop && !seeked {
 				seeked = true
-				if !segmentSeek(pipeline, true) {
+				if !segmentSeek(inputQueue, true) {
 					r.log.Warn("the input cannot seek: --loop is off")
 					loop = false
+					openGates()
 				}
 			}
 		case gst.MessageSegmentDone:
 			if loop && !stopping {
 				r.log.Info("input ended, looping")
-				if !segmentSeek(pipeline, false) {
+				if !segmentSeek(inputQueue, false) {
 					r.log.Warn("loop seek failed: stopping at the end of the input")
 					r.sendEOS(pipeline)
 				}
@@ -673,9 +735,10 @@ func (r *Runner) sendEOS(pipeline gst.Pipeline) {
 			appsrcEOS(src)
 		}
 	}
-	if k := r.cfg.Kind(); k == cast.InputFile || k == cast.InputURI {
+	if k := r.cfg.Kind(); k == cast.InputFile || k == cast.InputURI || k == cast.InputTest && r.cfg.TestImage != "" {
 		// A demuxer pulling from filesrc ignores an EOS sent to the
-		// source: end the stream behind the decoder instead.
+		// source, and imagefreeze one behind its finished filesrc: end
+		// the stream behind the input instead.
 		r.pushEOSAfterInput(pipeline)
 		return
 	}

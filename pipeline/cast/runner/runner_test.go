@@ -645,3 +645,52 @@ func TestLoopThenStop(t *testing.T) {
 		t.Errorf("%d frames: the 31-frame clip did not loop", frames)
 	}
 }
+
+// TestLoopRecord: a 1 s clip (with audio) looped in real time and recorded;
+// stopped after about two rounds, the recording plays back for as long as
+// the frames that went through, audio included, about twice the clip.
+func TestLoopRecord(t *testing.T) {
+	for _, ext := range []string{".mp4", ".mkv"} {
+		t.Run(ext[1:], func(t *testing.T) {
+			cfg := cast.Defaults()
+			cfg.Input = filepath.Join(modeltest.Media(t), "short_clip.mp4")
+			cfg.Loop = true
+			cfg.ModelPack = testPack(t)
+			cfg.WHEP = freeAddr(t) // a live output: the file is paced, so rounds take real time
+			cfg.Record = filepath.Join(t.TempDir(), "looped"+ext)
+			cfg.Listen = "off"
+			ctx, cancel := context.WithCancel(context.Background())
+			r, _, wait := start(t, cfg, ctx)
+			deadline := time.Now().Add(90 * time.Second)
+			for r.frames.Load() < 64 && time.Now().Before(deadline) {
+				time.Sleep(20 * time.Millisecond)
+			}
+			cancel()
+			if err := wait(); err != nil {
+				t.Fatalf("stop: %v", err)
+			}
+			frames := r.frames.Load()
+			d, nv, na := discover(t, cfg.Record)
+			vs, as := streamSpans(t, cfg.Record)
+			t.Logf("%d frames; recording %v, %d video, %d audio streams; video %v..%v, audio %v..%v", frames, d, nv, na, vs.first, vs.end, as.first, as.end)
+			if frames < 64 {
+				t.Fatalf("%d frames: the 31-frame clip did not loop twice", frames)
+			}
+			// The clip is 1.045 s at 30 fps: the frames that went through
+			// fix how long the recording must be.
+			want := time.Duration(frames) * time.Second / 30
+			if nv != 1 || na != 1 {
+				t.Errorf("recording has %d video and %d audio streams, want 1 and 1", nv, na)
+			}
+			if vs.length() < want-300*time.Millisecond || vs.length() > want+500*time.Millisecond {
+				t.Errorf("recorded video spans %v, want about %v (%d frames)", vs.length(), want, frames)
+			}
+			if vs.length() < 2*1045*time.Millisecond-100*time.Millisecond {
+				t.Errorf("recorded video spans %v: not two rounds of the 1.045 s clip", vs.length())
+			}
+			if as.length() < want-500*time.Millisecond {
+				t.Errorf("recorded audio spans %v, want about %v", as.length(), want)
+			}
+		})
+	}
+}

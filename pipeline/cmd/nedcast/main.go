@@ -7,6 +7,7 @@
 //	nedcast --input /dev/video0 --vcam /dev/video10 --emotion happy
 //	nedcast --input clip.mp4 --whep 127.0.0.1:8080 --record edited.mp4
 //	nedcast doctor
+//	nedcast soak --duration 10m   # long-run growth measurement
 //
 // See `nedcast --help` and examples/nedcast. It registers the nedstream
 // elements in its own process (it must never load libgstnedstream.so) and
@@ -22,6 +23,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
 	"syscall"
 	"time"
 
@@ -45,6 +47,9 @@ const (
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "doctor" {
 		return doctor(args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "soak" {
+		return soak(ctx, args[1:], stdout, stderr)
 	}
 	if len(args) > 0 && args[0] == "help" {
 		fmt.Fprint(stdout, cast.Usage)
@@ -137,4 +142,73 @@ func doctor(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintln(stdout, "nedcast is ready")
 	return exitOK
+}
+
+// soak runs the long-run growth measurement and prints its table; exit 1
+// when the goroutines did not wind down after the viewers left or the stop.
+func soak(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("soak", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o runner.SoakOptions
+	fs.StringVar(&o.ModelPack, "model-pack", os.Getenv("NEDSTREAM_MODEL_PACK"), "model pack")
+	fs.StringVar(&o.TestImage, "test-image", "", "still image for the test input (a face exercises the editing; default: a test pattern)")
+	fs.StringVar(&o.Size, "size", "320x240", "test input size")
+	fs.IntVar(&o.FPS, "fps", 15, "test input frame rate")
+	fs.DurationVar(&o.Duration, "duration", 10*time.Minute, "how long viewers join and leave")
+	fs.DurationVar(&o.Interval, "interval", 0, "sampling period (default duration/10, at least 5s)")
+	fs.DurationVar(&o.ViewerEvery, "viewer-every", 4*time.Second, "a WHEP viewer joins this often")
+	fs.DurationVar(&o.ViewerStay, "viewer-stay", 10*time.Second, "how long each viewer stays")
+	fs.StringVar(&o.Record, "record", "", "keep the recording here (default: a temporary file)")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, `nedcast soak measures long-run growth: a live test input goes through nedfilter
+to a recording and to WHEP viewers that keep joining and leaving (with an emotion
+change through the control API every 10 s), while goroutines, Go heap, RSS, open
+files and threads are sampled. It prints a table and the growth between samples.
+
+Usage: nedcast soak --model-pack DIR [--duration 10m] [options]
+
+`)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "nedcast soak: unexpected argument %q\n", fs.Arg(0))
+		return exitUsage
+	}
+	if o.ModelPack == "" {
+		fmt.Fprintln(stderr, "nedcast soak: --model-pack is required (or set NEDSTREAM_MODEL_PACK)")
+		return exitUsage
+	}
+	fmt.Fprintf(stdout, "nedcast soak: %v, test input %s@%d, a viewer every %v for %v, %d CPUs\n",
+		o.Duration, o.Size, o.FPS, o.ViewerEvery, o.ViewerStay, runtime.NumCPU())
+	o.OnSample = func(s runner.SoakSample) {
+		fmt.Fprintf(stderr, "soak: %-12s t=%v frames=%d goroutines=%d heap=%.1fMiB rss=%.1fMiB fds=%d\n", s.Phase, s.At, s.Frames,
+			s.Goroutines, float64(s.HeapBytes)/(1<<20), float64(s.RSSBytes)/(1<<20), s.FDs)
+	}
+	res, err := runner.Soak(ctx, o)
+	if res != nil {
+		runner.WriteSoakTable(stdout, res)
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "nedcast soak:", err)
+		return exitFailure
+	}
+	code := exitOK
+	if res.Goroutines != "" {
+		fmt.Fprint(stderr, res.Goroutines)
+	}
+	if res.ViewersLeft.Goroutines > res.Playing.Goroutines {
+		fmt.Fprintf(stdout, "LEAK? %d goroutines after the viewers left, %d before any joined\n", res.ViewersLeft.Goroutines, res.Playing.Goroutines)
+		code = exitFailure
+	}
+	if res.Stopped.Goroutines > res.Before.Goroutines {
+		fmt.Fprintf(stdout, "LEAK? %d goroutines after the stop, %d before the start\n", res.Stopped.Goroutines, res.Before.Goroutines)
+		code = exitFailure
+	}
+	return code
 }

@@ -55,7 +55,7 @@ func TestHelp(t *testing.T) {
 	if code := run(context.Background(), []string{"--help"}, &out, &errb); code != exitOK {
 		t.Fatalf("--help: exit %d", code)
 	}
-	for _, w := range []string{"Usage:", "--input SOURCE", "--vcam", "--whep", "--whip", "--record", "--token", "doctor", "exclusive_caps=1"} {
+	for _, w := range []string{"Usage:", "--input SOURCE", "--vcam", "--whep", "--whip", "--record", "--token", "doctor", "soak", "exclusive_caps=1"} {
 		if !strings.Contains(out.String(), w) {
 			t.Errorf("--help lacks %q", w)
 		}
@@ -70,5 +70,25 @@ func TestDoctorFailsOnProblems(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "[FAIL] model pack") || !strings.Contains(out.String(), "fix:") {
 		t.Errorf("doctor output:\n%s", out.String())
+	}
+}
+
+// TestSoakUsage: soak's own usage errors exit 2 with a message.
+func TestSoakUsage(t *testing.T) {
+	for name, tc := range map[string]struct {
+		args []string
+		want string
+	}{
+		"no pack":  {[]string{"soak", "--model-pack", ""}, "--model-pack is required"},
+		"bad flag": {[]string{"soak", "--duration", "soon"}, "invalid value"},
+		"stray":    {[]string{"soak", "--model-pack", "p", "extra"}, `unexpected argument "extra"`},
+	} {
+		var out, errb bytes.Buffer
+		if code := run(context.Background(), tc.args, &out, &errb); code != exitUsage {
+			t.Errorf("%s: exit %d, want %d", name, code, exitUsage)
+		}
+		if !strings.Contains(errb.String(), tc.want) {
+			t.Errorf("%s: stderr lacks %q:\n%s", name, tc.want, errb.String())
+		}
 	}
 }
