@@ -360,7 +360,7 @@ func (ed *Editor) Push(faces []face.Face, s Settings, dt time.Duration) (uint64,
 
 // speechCoupled are the blend channels whose measured value moves with the
 // speech: the smile as MediaPipe reads it rises and falls with the mouth's
-// opening (talking_face.mp4: correlation 0.3-0.7 with jawOpen per speaker).
+// opening (talking_face.mp4: correlation 0.25-0.67 with jawOpen per speaker).
 var speechCoupled = []int{blendshape.Index("mouthSmileLeft"), blendshape.Index("mouthSmileRight")}
 
 // fallTau is the time constant of the running mean that steadyFalls puts in
