@@ -100,10 +100,13 @@ test-pipeline:
 	$(GST_ENV) $(GO) vet ./examples/...
 
 # Benchmarks: the engine's per-stage times on the host, then nedfilter end
-# to end in a pipeline, then the WebRTC fan-out of nedwhepsink (tables for
-# docs/PERFORMANCE.md).
+# to end in a pipeline, then the WebRTC fan-out of nedwhepsink, then 90 s of
+# nedcast's long-run growth check (tables for docs/PERFORMANCE.md; the long
+# soak is `nedcast soak --duration 10m`).
 bench: pack
 	$(GO) test -run '^$$' -bench . -benchtime 200x ./models/face/ ./models/landmark/
 	$(GO) test -run '^$$' -bench TrainStep -benchtime 5x ./trainer/ned/
 	$(GST_ENV) $(GO) run ./pipeline/cmd/nedbench --pack $(PACK)
 	$(GST_ENV) $(GO) run ./pipeline/cmd/nedwebrtcbench --viewers 10,50
+	$(GST_ENV) $(GO) run ./pipeline/cmd/nedcast soak --model-pack $(PACK) \
+		--test-image $(SHARED)/media/astronaut.png --duration 90s --interval 15s

@@ -62,6 +62,9 @@ package runner
 //   GST_OBJECT_UNLOCK (e);
 //   return playing;
 // }
+// static void ned_post_read_error (GstElement *e, const char *text) {
+//   GST_ELEMENT_ERROR (e, RESOURCE, READ, ("%s", text), (NULL));
+// }
 // static void ned_appsrc_eos (GstElement *e) {
 //   gst_app_src_end_of_stream (GST_APP_SRC (e));
 // }
@@ -153,6 +156,14 @@ func appsrcPush(e gst.Element, p []byte) bool {
 
 // isPlaying reports whether e's current state is PLAYING.
 func isPlaying(e gst.Element) bool { return C.ned_is_playing(celem(e)) != 0 }
+
+// postReadError posts a RESOURCE/READ element error from e, as v4l2src
+// does when its camera is unplugged (the tests lose an input with it).
+func postReadError(e gst.Element, text string) {
+	ct := C.CString(text)
+	defer C.free(unsafe.Pointer(ct))
+	C.ned_post_read_error(celem(e), ct)
+}
 
 // appsrcEOS ends an appsrc's stream.
 func appsrcEOS(e gst.Element) { C.ned_appsrc_eos(celem(e)) }

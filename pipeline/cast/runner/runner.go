@@ -648,6 +648,9 @@ func (r *Runner) loop(ctx context.Context, pipeline gst.Pipeline, recGates []*at
 		}
 		if stopping && time.Now().After(stopDeadline) {
 			r.log.Error("the outputs did not finalise in time; the recording may be incomplete", "waited", EOSTimeout)
+			if inputErr != nil {
+				return inputErr
+			}
 			return errors.New("stop: no end-of-stream within " + EOSTimeout.String())
 		}
 		msg := bus.TimedPopFiltered(gst.ClockTime(100*time.Millisecond),
@@ -707,10 +710,8 @@ func (r *Runner) loop(ctx context.Context, pipeline gst.Pipeline, recGates []*at
 			case isInputElement(src):
 				r.log.Error("input failed", "element", src, "error", err, "debug", debug)
 				inputErr = fmt.Errorf("%w %s: %v", ErrInput, c.Input, err)
-				if c.OnInputLost == "retry" {
-					return inputErr
-				}
-				// Finalise the outputs with what arrived.
+				// Finalise the outputs with what arrived (then Run stops
+				// or, with on-input-lost retry, builds the next pipeline).
 				stopping = true
 				stopDeadline = time.Now().Add(EOSTimeout)
 				r.setState("stopping")

@@ -694,3 +694,173 @@ func TestLoopRecord(t *testing.T) {
 		})
 	}
 }
+
+// metricValue scrapes the run's /metrics and returns a sample's value
+// (labels as name=value pairs); -1 when it is missing.
+func metricValue(t *testing.T, r *Runner, name string, labels ...string) float64 {
+	t.Helper()
+	rec := &recorder{header: http.Header{}}
+	r.Metrics().Handler().ServeHTTP(rec, httptestRequest())
+	parser := expfmt.NewTextParser(model.LegacyValidation)
+	fams, err := parser.TextToMetricFamilies(strings.NewReader(rec.body.String()))
+	if err != nil {
+		t.Fatalf("/metrics does not parse: %v", err)
+	}
+	f := fams[name]
+	if f == nil {
+		return -1
+	}
+next:
+	for _, m := range f.GetMetric() {
+		for i := 0; i+1 < len(labels); i += 2 {
+			found := false
+			for _, l := range m.GetLabel() {
+				if l.GetName() == labels[i] && l.GetValue() == labels[i+1] {
+					found = true
+				}
+			}
+			if !found {
+				continue next
+			}
+		}
+		switch {
+		case m.GetCounter() != nil:
+			return m.GetCounter().GetValue()
+		case m.GetGauge() != nil:
+			return m.GetGauge().GetValue()
+		}
+	}
+	return -1
+}
+
+// waitFor polls cond every 50 ms until it holds or the timeout passes.
+func waitFor(timeout time.Duration, cond func() bool) bool {
+	for deadline := time.Now().Add(timeout); !cond(); {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return true
+}
+
+// TestInputLostRetry: the live input fails mid-stream (the error a camera
+// that is unplugged makes v4l2src post); with --on-input-lost retry the
+// pipeline is rebuilt, frames flow again, a WHEP viewer gets the new
+// stream, the restart is counted and both recordings play back.
+func TestInputLostRetry(t *testing.T) {
+	cfg := cast.Defaults()
+	cfg.Input = "test"
+	cfg.Size = "320x240"
+	cfg.FPS = 15
+	cfg.ModelPack = testPack(t)
+	cfg.WHEP = freeAddr(t)
+	cfg.Record = filepath.Join(t.TempDir(), "retry.mkv")
+	cfg.Listen = "off"
+	cfg.OnInputLost = "retry"
+	cfg.RetryDelay = cast.Duration(300 * time.Millisecond)
+	ctx, cancel := context.WithCancel(context.Background())
+	r, _, wait := start(t, cfg, ctx)
+	stopped := false
+	defer func() {
+		if !stopped {
+			cancel()
+			_ = wait()
+		}
+	}()
+	if !waitFor(30*time.Second, func() bool { return r.frames.Load() >= 20 }) {
+		t.Fatalf("only %d frames before the failure", r.frames.Load())
+	}
+	r.mu.Lock()
+	src := r.pipeline.(gst.Bin).GetByName(cast.ElemSource)
+	r.mu.Unlock()
+	postReadError(src, "Could not read from resource (test: camera unplugged)")
+	before := r.frames.Load()
+	if !waitFor(20*time.Second, func() bool { return metricValue(t, r, "nedcast_input_restarts_total") >= 1 }) {
+		t.Fatalf("no retry after the input failed: state %s", r.Status().State)
+	}
+	if !waitFor(30*time.Second, func() bool { return r.frames.Load() >= before+20 && r.Status().State == "playing" }) {
+		t.Fatalf("frames did not flow again after the retry: %d then %d, state %s", before, r.frames.Load(), r.Status().State)
+	}
+	if n := metricValue(t, r, "nedcast_input_restarts_total"); n != 1 {
+		t.Errorf("nedcast_input_restarts_total = %v, want 1", n)
+	}
+	// The WHEP output of the rebuilt pipeline serves a new viewer.
+	vctx, vcancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer vcancel()
+	v, err := dialWHEP(vctx, "http://"+cfg.WHEP+"/whep", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.close()
+	if !waitFor(20*time.Second, func() bool { return v.packets.Load() >= 20 }) {
+		t.Errorf("the WHEP viewer after the retry got %d packets", v.packets.Load())
+	}
+	cancel()
+	stopped = true
+	if err := wait(); err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+	for _, p := range []string{cfg.Record, recordPath(cfg.Record, 1)} {
+		d, nv, _ := discover(t, p)
+		t.Logf("%s: %v", filepath.Base(p), d)
+		if nv != 1 || d < time.Second {
+			t.Errorf("recording %s: %v, %d video streams", p, d, nv)
+		}
+	}
+}
+
+// TestStalledOutputDropsCounted: the WebRTC branch stalls (its encoder
+// blocked); its leaky queue drops frames, which /metrics and /api/status
+// count for that output only, while the recording gets every frame.
+func TestStalledOutputDropsCounted(t *testing.T) {
+	cfg := cast.Defaults()
+	cfg.Input = "test"
+	cfg.Size = "320x240"
+	cfg.FPS = 15
+	cfg.ModelPack = testPack(t)
+	cfg.WHEP = freeAddr(t)
+	cfg.Record = filepath.Join(t.TempDir(), "stall.mkv")
+	cfg.Listen = "off"
+	ctx, cancel := context.WithCancel(context.Background())
+	r, _, wait := start(t, cfg, ctx)
+	stopped := false
+	defer func() {
+		if !stopped {
+			cancel()
+			_ = wait()
+		}
+	}()
+	if !waitFor(30*time.Second, func() bool { return r.frames.Load() >= 10 }) {
+		t.Fatalf("only %d frames", r.frames.Load())
+	}
+	r.mu.Lock()
+	q := r.queues["webrtc"]
+	r.mu.Unlock()
+	next := q.GetStaticPad("src").GetPeer()
+	block := next.AddProbe(gst.PadProbeTypeBlock|gst.PadProbeTypeBuffer, func(gst.Pad, *gst.PadProbeInfo) gst.PadProbeReturn {
+		return gst.PadProbeOK // keeps blocking while installed
+	})
+	stalledAt := r.frames.Load()
+	if !waitFor(30*time.Second, func() bool { return r.frames.Load() >= stalledAt+30 }) {
+		t.Fatalf("frames stopped with the stalled output: %d then %d", stalledAt, r.frames.Load())
+	}
+	dropped := metricValue(t, r, "nedcast_dropped_frames_total", "output", "webrtc")
+	st := r.Status()
+	t.Logf("after %d frames with the WebRTC branch stalled: metric %v, status %v", r.frames.Load()-stalledAt, dropped, st.Dropped)
+	if dropped < 25 {
+		t.Errorf("nedcast_dropped_frames_total{output=webrtc} = %v after 30 stalled frames", dropped)
+	}
+	if st.Dropped["webrtc"] < 25 {
+		t.Errorf("status dropped %v after 30 stalled frames", st.Dropped)
+	}
+	if rec := metricValue(t, r, "nedcast_dropped_frames_total", "output", "record"); rec != 0 {
+		t.Errorf("the recording dropped %v frames while another output stalled", rec)
+	}
+	next.RemoveProbe(block)
+	cancel()
+	stopped = true
+	if err := wait(); err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+}
