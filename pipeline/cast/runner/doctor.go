@@ -42,6 +42,7 @@ var doctorElements = [][2]string{
 	{"videorate", "gstreamer1.0-plugins-base"}, {"videotestsrc", "gstreamer1.0-plugins-base"},
 	{"appsrc", "gstreamer1.0-plugins-base"}, {"opusenc", "gstreamer1.0-plugins-base"}, {"opusdec", "gstreamer1.0-plugins-base"},
 	{"audioconvert", "gstreamer1.0-plugins-base"}, {"audioresample", "gstreamer1.0-plugins-base"},
+	{"audiotestsrc", "gstreamer1.0-plugins-base"}, {"audiomixer", "gstreamer1.0-plugins-base"},
 	{"videoflip", "gstreamer1.0-plugins-good"}, {"imagefreeze", "gstreamer1.0-plugins-good"},
 	{"mp4mux", "gstreamer1.0-plugins-good"}, {"matroskamux", "gstreamer1.0-plugins-good"},
 	{"v4l2src", "gstreamer1.0-plugins-good"}, {"v4l2sink", "gstreamer1.0-plugins-good"},
