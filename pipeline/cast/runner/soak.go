@@ -404,20 +404,31 @@ func WriteSoakTable(w io.Writer, res *SoakResult) {
 			s.Goroutines, s.CThreads, mib(s.HeapBytes), mib(s.RSSBytes), s.FDs, s.Threads)
 	}
 	_ = tw.Flush()
-	// Growth over the run: from the first "run" sample (warm) to the last.
-	var first, last *SoakSample
+	// Growth over the run: from the first "run" sample after the first
+	// minute (the caches and pools fill up before) to the last; from the
+	// first "run" sample in a shorter run.
+	var first, firstWarm, last *SoakSample
 	for i := range res.Samples {
-		if res.Samples[i].Phase == "run" {
-			if first == nil {
-				first = &res.Samples[i]
-			}
-			last = &res.Samples[i]
+		s := &res.Samples[i]
+		if s.Phase != "run" {
+			continue
 		}
+		if first == nil {
+			first = s
+		}
+		if firstWarm == nil && s.At >= time.Minute {
+			firstWarm = s
+		}
+		last = s
+	}
+	note := " (includes the warm-up: less than a minute sampled after it)"
+	if firstWarm != nil && firstWarm != last {
+		first, note = firstWarm, ""
 	}
 	if first != nil && last != first {
 		mins := (last.At - first.At).Minutes()
-		fmt.Fprintf(w, "growth from %v to %v (%.1f min): RSS %+.1f MiB (%+.2f MiB/min), Go heap %+.1f MiB, goroutines %+d, fds %+d, threads %+d\n",
-			first.At, last.At, mins, float64(int64(last.RSSBytes)-int64(first.RSSBytes))/(1<<20),
+		fmt.Fprintf(w, "growth from %v to %v (%.1f min)%s: RSS %+.1f MiB (%+.2f MiB/min), Go heap %+.1f MiB, goroutines %+d, fds %+d, threads %+d\n",
+			first.At, last.At, mins, note, float64(int64(last.RSSBytes)-int64(first.RSSBytes))/(1<<20),
 			float64(int64(last.RSSBytes)-int64(first.RSSBytes))/(1<<20)/mins,
 			float64(int64(last.HeapBytes)-int64(first.HeapBytes))/(1<<20),
 			last.Goroutines-first.Goroutines, last.FDs-first.FDs, last.Threads-first.Threads)
