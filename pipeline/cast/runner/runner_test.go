@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -509,6 +510,80 @@ func streamSpans(t *testing.T, path string) (video, audio span) {
 	return vs(), as()
 }
 
+// marks plays a recording back and returns the times of its white video
+// frames (the centre pixel bright after black ones) and of its audio tick
+// onsets (the first loud sample after 300 ms of quiet).
+func marks(t *testing.T, path string) (flashes, ticks []time.Duration) {
+	t.Helper()
+	el, err := gst.ParseLaunch(fmt.Sprintf("filesrc location=%q ! decodebin3 name=d  "+
+		"d. ! queue ! videoconvert ! video/x-raw,format=GRAY8 ! fakesink name=vs sync=false  "+
+		"d. ! queue ! audioconvert ! audio/x-raw,format=S16LE,channels=1,rate=48000 ! fakesink name=as sync=false", path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := el.(gst.Pipeline)
+	defer p.SetState(gst.StateNull)
+	var mu sync.Mutex
+	wasBright := false
+	p.(gst.Bin).GetByName("vs").GetStaticPad("sink").AddProbe(gst.PadProbeTypeBuffer, func(_ gst.Pad, info *gst.PadProbeInfo) gst.PadProbeReturn {
+		b := info.GetBuffer()
+		if b == nil {
+			return gst.PadProbeOK
+		}
+		m, ok := b.Map(gst.MapRead)
+		if !ok {
+			return gst.PadProbeOK
+		}
+		px := make([]byte, 1)
+		_, _ = m.ReadAt(px, int64(120*320+160)) // 320x240 GRAY8: the centre
+		m.Unmap()
+		bright := px[0] > 128
+		mu.Lock()
+		if bright && !wasBright {
+			flashes = append(flashes, time.Duration(b.PTS()))
+		}
+		wasBright = bright
+		mu.Unlock()
+		return gst.PadProbeOK
+	})
+	var quietUntil time.Duration
+	p.(gst.Bin).GetByName("as").GetStaticPad("sink").AddProbe(gst.PadProbeTypeBuffer, func(_ gst.Pad, info *gst.PadProbeInfo) gst.PadProbeReturn {
+		b := info.GetBuffer()
+		if b == nil {
+			return gst.PadProbeOK
+		}
+		m, ok := b.Map(gst.MapRead)
+		if !ok {
+			return gst.PadProbeOK
+		}
+		data := make([]byte, m.Length())
+		_, _ = m.ReadAt(data, 0)
+		m.Unmap()
+		pts := time.Duration(b.PTS())
+		mu.Lock()
+		for i := 0; i+1 < len(data); i += 2 {
+			at := pts + time.Duration(i/2)*time.Second/48000
+			v := int16(uint16(data[i]) | uint16(data[i+1])<<8)
+			if v > 3000 || v < -3000 {
+				if at >= quietUntil {
+					ticks = append(ticks, at)
+				}
+				quietUntil = at + 300*time.Millisecond
+			}
+		}
+		mu.Unlock()
+		return gst.PadProbeOK
+	})
+	p.SetState(gst.StatePlaying)
+	msg := p.GetBus().TimedPopFiltered(gst.ClockTime(60*time.Second), gst.MessageEOS|gst.MessageError)
+	if msg == nil || msg.Type() != gst.MessageEOS {
+		t.Fatalf("playing the recording %s back failed: %v", path, msg)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	return flashes, ticks
+}
+
 // span is the time a stream's buffers cover.
 type span struct{ first, end time.Duration }
 
@@ -534,13 +609,48 @@ func TestWHIPIngestAudio(t *testing.T) {
 		}
 	}()
 
-	pub, err := gst.ParseLaunch(fmt.Sprintf("videotestsrc is-live=true ! video/x-raw,width=320,height=240,framerate=15/1 ! "+
+	// Marks to measure the sync by: a white frame at each whole second of
+	// the publisher's running time (black otherwise; frames stamped when
+	// pushed) and an audio tick at each whole second.
+	pub, err := gst.ParseLaunch(fmt.Sprintf("appsrc name=vsrc is-live=true format=time do-timestamp=true "+
+		"caps=\"video/x-raw,format=GRAY8,width=320,height=240,framerate=15/1\" ! videoconvert ! "+
 		"x264enc tune=zerolatency speed-preset=ultrafast key-int-max=15 ! h264parse ! nedwhipsink name=s location=%q  "+
-		"audiotestsrc is-live=true wave=sine samplesperbuffer=960 ! audio/x-raw,rate=48000,channels=2 ! opusenc ! s.audio", ctl+"/whip"))
+		"audiotestsrc is-live=true wave=ticks samplesperbuffer=960 ! audio/x-raw,rate=48000,channels=2 ! opusenc ! s.audio", ctl+"/whip"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	pp := pub.(gst.Pipeline)
+	vsrc := pp.(gst.Bin).GetByName("vsrc")
+	black, white := make([]byte, 320*240), make([]byte, 320*240)
+	for i := range white {
+		white[i] = 255
+	}
+	pushing := make(chan struct{})
+	pushed := make(chan struct{})
+	go func() {
+		// Frames pushed on the running time's 1/15 s grid (stamped on
+		// push), white on each whole second.
+		defer close(pushed)
+		const period = time.Second / 15
+		for {
+			rt := time.Duration(vsrc.GetCurrentRunningTime())
+			if rt < 0 || rt > time.Hour { // no clock yet
+				rt = 0
+			}
+			n := rt/period + 1
+			select {
+			case <-pushing:
+				return
+			case <-time.After(n*period - rt):
+			}
+			frame := black
+			if n%15 == 0 {
+				frame = white
+			}
+			appsrcPush(vsrc, frame)
+		}
+	}()
+	defer func() { close(pushing); <-pushed }()
 	pp.SetState(gst.StatePlaying)
 	defer pp.SetState(gst.StateNull)
 
@@ -579,6 +689,28 @@ func TestWHIPIngestAudio(t *testing.T) {
 	// publisher's audio arrives); both are stamped on arrival and end together.
 	if as.first > vs.first+100*time.Millisecond || (as.end-vs.end).Abs() > 700*time.Millisecond {
 		t.Errorf("audio %v..%v and video %v..%v are not aligned", as.first, as.end, vs.first, vs.end)
+	}
+	// Lip sync: each white frame against the tick nearest to it.
+	flashes, ticks := marks(t, cfg.Record)
+	var offsets []time.Duration
+	for _, f := range flashes {
+		best := time.Duration(-1)
+		for _, a := range ticks {
+			if best < 0 || (a-f).Abs() < (best-f).Abs() {
+				best = a
+			}
+		}
+		if best >= 0 && (best-f).Abs() < 500*time.Millisecond {
+			offsets = append(offsets, best-f)
+		}
+	}
+	t.Logf("white frames at %v, ticks at %v: audio minus video %v", flashes, ticks, offsets)
+	if len(offsets) < 2 {
+		t.Fatalf("%d white frames matched a tick (frames %v, ticks %v)", len(offsets), flashes, ticks)
+	}
+	slices.Sort(offsets)
+	if med := offsets[len(offsets)/2]; med.Abs() > 80*time.Millisecond {
+		t.Errorf("audio is %v off the video (median over %d marks)", med, len(offsets))
 	}
 }
 
