@@ -22,10 +22,10 @@ import (
 	"time"
 
 	"github.com/go-gst/go-gst/pkg/gst"
-	"github.com/go-gst/go-gst/pkg/gstpbutils"
 
 	"github.com/nedstream/nedstream/pipeline/cast"
 	"github.com/nedstream/nedstream/pipeline/cast/whipin"
+	"github.com/nedstream/nedstream/pipeline/internal/mediaprobe"
 	"github.com/nedstream/nedstream/pipeline/webrtc/peer"
 	"github.com/nedstream/nedstream/plugin/elements"
 	"github.com/nedstream/nedstream/plugin/nedfilter"
@@ -222,19 +222,15 @@ func (r *Runner) probeInput() error {
 	default:
 		return nil
 	}
-	d, err := gstpbutils.NewDiscoverer(gst.ClockTime(10 * time.Second))
-	if err != nil {
-		return fmt.Errorf("discoverer: %w", err)
-	}
-	info, err := d.DiscoverURI(uri)
+	info, err := mediaprobe.Probe(uri, 10*time.Second)
 	if err != nil {
 		return fmt.Errorf("%w %s: GStreamer cannot read it as video: %v", ErrInput, c.Input, err)
 	}
-	if len(info.GetVideoStreams()) == 0 {
+	if info.Count("video") == 0 {
 		return fmt.Errorf("%w %s: has no video stream", ErrInput, c.Input)
 	}
-	r.probe.HasAudio = len(info.GetAudioStreams()) > 0
-	r.log.Info("input probed", "input", c.Input, "duration", time.Duration(info.GetDuration()).Round(time.Millisecond),
+	r.probe.HasAudio = info.Count("audio") > 0
+	r.log.Info("input probed", "input", c.Input, "duration", info.Duration.Round(time.Millisecond),
 		"audio", r.probe.HasAudio)
 	if r.probe.HasAudio && c.WebRTC() && !r.probe.WebRTCAudio {
 		r.log.Info("the WebRTC sinks of this build take no audio: audio goes to the recording only")

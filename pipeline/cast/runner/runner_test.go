@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"github.com/go-gst/go-gst/pkg/gst"
-	"github.com/go-gst/go-gst/pkg/gstpbutils"
 	"github.com/pion/webrtc/v4"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -28,6 +27,7 @@ import (
 	"github.com/nedstream/nedstream/models/modeltest"
 	"github.com/nedstream/nedstream/models/pack"
 	"github.com/nedstream/nedstream/pipeline/cast"
+	"github.com/nedstream/nedstream/pipeline/internal/mediaprobe"
 	"github.com/nedstream/nedstream/pipeline/webrtc/peer"
 )
 
@@ -88,15 +88,11 @@ func (w testWriter) Write(p []byte) (int, error) {
 // discover returns a file's duration and whether it has video and audio.
 func discover(t *testing.T, path string) (time.Duration, int, int) {
 	t.Helper()
-	d, err := gstpbutils.NewDiscoverer(gst.ClockTime(10 * time.Second))
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := d.DiscoverURI((&url.URL{Scheme: "file", Path: path}).String())
+	info, err := mediaprobe.Probe((&url.URL{Scheme: "file", Path: path}).String(), 10*time.Second)
 	if err != nil {
 		t.Fatalf("the recording %s does not play back: %v", path, err)
 	}
-	return time.Duration(info.GetDuration()), len(info.GetVideoStreams()), len(info.GetAudioStreams())
+	return info.Duration, info.Count("video"), info.Count("audio")
 }
 
 // makeClip writes the first frames of the talking-face clip (rotation
