@@ -61,7 +61,7 @@ require (
 	golang.org/x/net v0.61.0
 	golang.org/x/sys v0.49.0 // indirect
 	golang.org/x/term v0.47.0 // indirect
-	golang.org/x/text v0.43.0 // indirect
+	golang.org/x/text v0.43.0
 	golang.org/x/time v0.14.0 // indirect
 	gonum.org/v1/plot v0.17.0
 	k8s.io/klog/v2 v2.130.1 // indirect
