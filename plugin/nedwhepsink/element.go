@@ -1,5 +1,5 @@
 // Package nedwhepsink is the nedwhepsink GStreamer element: a GstBaseSink
-// that serves its encoded video (H.264 byte-stream/AU or VP8) to WebRTC
+// that serves its encoded video (H.264 byte-stream/AU, VP8, VP9 or AV1 temporal units) to WebRTC
 // viewers through a WHEP server (pipeline/webrtc/whep) fed by one fan-out
 // broadcaster (pipeline/webrtc/fanout). Viewer joins and leaves are posted
 // as "nedstream-whep-viewer" element messages; keyframe requests from the
@@ -130,7 +130,7 @@ func classInit(class *gstbase.BaseSinkClass) {
 	ec.SetMetadata(
 		"Nedstream WHEP server sink",
 		"Sink/Network/Video",
-		"Serves H.264 or VP8 video (and Opus audio on an optional audio pad) to WebRTC viewers over WHEP "+
+		"Serves H.264, VP8, VP9 or AV1 video (and Opus audio on an optional audio pad) to WebRTC viewers over WHEP "+
 			"(one encode, fanned out to every viewer); posts "+MessageName+" and "+StatsMessageName+
 			" messages and asks upstream for keyframes",
 		"nedstream project",

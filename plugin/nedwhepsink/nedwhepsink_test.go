@@ -81,8 +81,10 @@ type viewer struct {
 	resource string // session URL from Location
 	vp8      bool
 
-	mu    sync.Mutex
-	units []int
+	mu     sync.Mutex
+	units  []int
+	mime   string   // the track's codec
+	frames []uint32 // distinct RTP timestamps, in arrival order
 }
 
 func (v *viewer) close() {
@@ -94,6 +96,14 @@ func (v *viewer) snapshot() []int {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	return append([]int(nil), v.units...)
+}
+
+// received returns the track's codec and the number of frames (distinct
+// RTP timestamps) so far.
+func (v *viewer) received() (string, int) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.mime, len(v.frames)
 }
 
 // isVP8 reports whether the viewer's track was VP8.
@@ -221,6 +231,10 @@ func dial(ctx context.Context, endpoint, token string) (*viewer, error) {
 				return
 			}
 			v.mu.Lock()
+			v.mime = tr.Codec().MimeType
+			if n := len(v.frames); n == 0 || v.frames[n-1] != p.Timestamp {
+				v.frames = append(v.frames, p.Timestamp)
+			}
 			if strings.EqualFold(tr.Codec().MimeType, webrtc.MimeTypeVP8) {
 				v.vp8 = true
 				v.units = append(v.units, vp8Key(p.Payload)...)
@@ -361,6 +375,46 @@ func TestVP8ViewerStartsOnKeyframe(t *testing.T) {
 		t.Errorf("first VP8 frame is not a keyframe: %v", head(units))
 	}
 	t.Logf("viewer received %d VP8 frames, key flags %v", len(units), head(units))
+}
+
+// TestVP9AndAV1Viewers: VP9 (vp9enc) and AV1 (av1enc + av1parse, OBU
+// temporal units) reach a pion viewer as their own codec, frame after frame.
+func TestVP9AndAV1Viewers(t *testing.T) {
+	for _, c := range []struct{ name, enc, mime string }{
+		{"vp9", "vp9enc deadline=1 keyframe-max-dist=300", webrtc.MimeTypeVP9},
+		{"av1", "av1enc cpu-used=10 usage-profile=realtime keyframe-max-dist=300 ! av1parse", webrtc.MimeTypeAV1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			port := freePort(t)
+			done := launch(t, 90*time.Second, fmt.Sprintf("videotestsrc is-live=true num-buffers=150 ! "+
+				"video/x-raw,width=320,height=240,framerate=30/1 ! %s ! "+
+				"nedwhepsink address=127.0.0.1:%d path=/live/whep", c.enc, port))
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			time.Sleep(time.Second)
+			v, err := dial(ctx, fmt.Sprintf("http://127.0.0.1:%d/live/whep", port), "")
+			if err != nil {
+				t.Fatalf("dial: %v\n%s", err, (<-done).Combined())
+			}
+			defer v.close()
+			var mime string
+			var frames int
+			for ctx.Err() == nil {
+				if mime, frames = v.received(); frames >= 10 {
+					break
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+			out := <-done
+			if out.Err != nil {
+				t.Fatalf("gst-launch: %v\n%s", out.Err, out.Combined())
+			}
+			if !strings.EqualFold(mime, c.mime) || frames < 10 {
+				t.Fatalf("viewer got %d frames of %q, want >= 10 of %s\n%s", frames, mime, c.mime, out.Combined())
+			}
+			t.Logf("viewer received %d %s frames", frames, mime)
+		})
+	}
 }
 
 func contains(s []int, v int) bool {

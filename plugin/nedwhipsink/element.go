@@ -1,5 +1,5 @@
 // Package nedwhipsink is the nedwhipsink GStreamer element: a GstBaseSink
-// that publishes its encoded video (H.264 byte-stream/AU or VP8) to a WHIP
+// that publishes its encoded video (H.264 byte-stream/AU, VP8, VP9 or AV1 temporal units) to a WHIP
 // ingest server (pipeline/webrtc/whip), reconnecting with backoff. Its
 // progress is posted as "nedstream-whip-status" element messages; a 401/403
 // from the server is an element error; keyframe requests from the server go
@@ -129,7 +129,7 @@ func classInit(class *gstbase.BaseSinkClass) {
 	ec.SetMetadata(
 		"Nedstream WHIP publisher sink",
 		"Sink/Network/Video",
-		"Publishes H.264 or VP8 video (and Opus audio on an optional audio pad) to a WHIP server over WebRTC, "+
+		"Publishes H.264, VP8, VP9 or AV1 video (and Opus audio on an optional audio pad) to a WHIP server over WebRTC, "+
 			"reconnecting with backoff; "+
 			"posts "+MessageName+" and "+StatsMessageName+" messages and asks upstream for keyframes",
 		"nedstream project",

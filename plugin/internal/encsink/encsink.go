@@ -21,7 +21,8 @@ import (
 )
 
 // Caps are the caps of the sinks' video pad.
-const Caps = "video/x-h264, stream-format=(string)byte-stream, alignment=(string)au; video/x-vp8"
+const Caps = "video/x-h264, stream-format=(string)byte-stream, alignment=(string)au; video/x-vp8; video/x-vp9; " +
+	"video/x-av1, stream-format=(string)obu-stream, alignment=(string)tu"
 
 // Codec returns the fan-out codec the negotiated caps name.
 func Codec(caps *gst.Caps) (fanout.Codec, error) {
@@ -39,6 +40,10 @@ func CodecFromMedia(media string) (fanout.Codec, error) {
 		return fanout.H264, nil
 	case "video/x-vp8":
 		return fanout.VP8, nil
+	case "video/x-vp9":
+		return fanout.VP9, nil
+	case "video/x-av1":
+		return fanout.AV1, nil
 	}
 	return "", fmt.Errorf("unsupported caps %q", media)
 }
