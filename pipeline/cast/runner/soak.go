@@ -1,7 +1,6 @@
 package runner
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -24,6 +23,7 @@ import (
 
 	"github.com/nedstream/nedstream/pipeline/cast"
 	"github.com/nedstream/nedstream/pipeline/webrtc/peer"
+	"github.com/nedstream/nedstream/pipeline/webrtc/whepclient"
 )
 
 // SoakOptions configure Soak, a long-run growth measurement of nedcast:
@@ -504,40 +504,22 @@ func dialViewer(ctx context.Context, endpoint string) (*soakViewer, error) {
 			}
 		}
 	})
-	offer, err := pc.CreateOffer(nil)
+	offer, err := whepclient.LocalOffer(ctx, pc)
 	if err != nil {
 		return fail(err)
 	}
-	gathered := webrtc.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(offer); err != nil {
-		return fail(err)
-	}
-	select {
-	case <-gathered:
-	case <-ctx.Done():
-		return fail(ctx.Err())
-	}
 	for {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader([]byte(pc.LocalDescription().SDP)))
-		req.Header.Set("Content-Type", "application/sdp")
-		res, err := soakClient.Do(req)
+		answer, sub, err := whepclient.Post(ctx, soakClient, endpoint, "", offer)
 		if err == nil {
-			body, _ := io.ReadAll(res.Body)
-			res.Body.Close()
-			if res.StatusCode == http.StatusCreated {
-				if loc := res.Header.Get("Location"); loc != "" {
-					if u, perr := res.Request.URL.Parse(loc); perr == nil {
-						v.resource = u.String()
-					}
-				}
-				if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: string(body)}); err != nil {
-					return fail(err)
-				}
-				return v, nil
+			v.resource = sub.Resource
+			if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer}); err != nil {
+				return fail(err)
 			}
-			if res.StatusCode != http.StatusServiceUnavailable {
-				return fail(fmt.Errorf("WHEP POST: %d %s", res.StatusCode, bytes.TrimSpace(body)))
-			}
+			return v, nil
+		}
+		var se *whepclient.StatusError
+		if errors.As(err, &se) && se.Status != http.StatusServiceUnavailable {
+			return fail(err)
 		}
 		select {
 		case <-ctx.Done():

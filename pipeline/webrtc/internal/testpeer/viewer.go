@@ -3,10 +3,7 @@ package testpeer
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
-	"net/url"
-	"strings"
 	"sync"
 	"time"
 
@@ -15,6 +12,7 @@ import (
 
 	"github.com/nedstream/nedstream/pipeline/webrtc/internal/rtpcheck"
 	"github.com/nedstream/nedstream/pipeline/webrtc/peer"
+	"github.com/nedstream/nedstream/pipeline/webrtc/whepclient"
 )
 
 // Viewer is a pion WHEP client that records the media it receives.
@@ -36,13 +34,7 @@ type Viewer struct {
 }
 
 // Response is a failed WHEP POST.
-type Response struct {
-	Status int
-	Header http.Header
-	Body   string
-}
-
-func (r *Response) Error() string { return fmt.Sprintf("whep: status %d: %s", r.Status, r.Body) }
+type Response = whepclient.StatusError
 
 // Dial POSTs an offer (video, and audio when withAudio) to endpoint and
 // applies the answer. A non-201 reply comes back as *Response.
@@ -69,46 +61,16 @@ func Dial(ctx context.Context, endpoint, token string, withAudio bool) (*Viewer,
 		}
 	}
 	pc.OnTrack(v.onTrack)
-	offer, err := pc.CreateOffer(nil)
+	offer, err := whepclient.LocalOffer(ctx, pc)
 	if err != nil {
 		return fail(err)
 	}
-	gathered := webrtc.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(offer); err != nil {
-		return fail(err)
-	}
-	select {
-	case <-gathered:
-	case <-ctx.Done():
-		return fail(ctx.Err())
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(pc.LocalDescription().SDP))
+	answer, sub, err := whepclient.Post(ctx, http.DefaultClient, endpoint, token, offer)
 	if err != nil {
 		return fail(err)
 	}
-	req.Header.Set("Content-Type", "application/sdp")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return fail(err)
-	}
-	defer res.Body.Close()
-	body, _ := io.ReadAll(res.Body)
-	if res.StatusCode != http.StatusCreated {
-		return fail(&Response{Status: res.StatusCode, Header: res.Header, Body: strings.TrimSpace(string(body))})
-	}
-	loc, err := url.Parse(endpoint)
-	if err != nil {
-		return fail(err)
-	}
-	ref, err := loc.Parse(res.Header.Get("Location"))
-	if err != nil {
-		return fail(fmt.Errorf("bad Location: %w", err))
-	}
-	v.Resource, v.ETag = ref.String(), res.Header.Get("ETag")
-	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: string(body)}); err != nil {
+	v.Resource, v.ETag = sub.Resource, sub.ETag
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer}); err != nil {
 		return fail(err)
 	}
 	return v, nil
