@@ -9,11 +9,9 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -21,6 +19,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/nedstream/nedstream/pipeline/webrtc/peer"
+	"github.com/nedstream/nedstream/pipeline/webrtc/whepclient"
 )
 
 // childReport is what the viewer process prints as JSON.
@@ -100,30 +99,15 @@ func dialViewer(ctx context.Context, endpoint string) (*benchViewer, error) {
 			}
 		}
 	})
-	offer, err := pc.CreateOffer(nil)
+	offer, err := whepclient.LocalOffer(ctx, pc)
 	if err != nil {
 		return fail(err)
 	}
-	gathered := webrtc.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(offer); err != nil {
-		return fail(err)
-	}
-	<-gathered
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(pc.LocalDescription().SDP))
+	answer, _, err := whepclient.Post(ctx, http.DefaultClient, endpoint, "", offer)
 	if err != nil {
 		return fail(err)
 	}
-	req.Header.Set("Content-Type", "application/sdp")
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return fail(err)
-	}
-	defer res.Body.Close()
-	body, _ := io.ReadAll(res.Body)
-	if res.StatusCode != http.StatusCreated {
-		return fail(fmt.Errorf("WHEP POST: %d %s", res.StatusCode, strings.TrimSpace(string(body))))
-	}
-	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: string(body)}); err != nil {
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer}); err != nil {
 		return fail(err)
 	}
 	return v, nil
