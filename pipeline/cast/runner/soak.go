@@ -480,22 +480,12 @@ type soakViewer struct {
 
 // dialViewer connects a video+audio viewer to a WHEP endpoint.
 func dialViewer(ctx context.Context, endpoint string) (*soakViewer, error) {
-	api, err := peer.NewAPI(peer.Options{IncludeLoopback: true})
+	api, pc, err := whepclient.NewReceiver(peer.Options{IncludeLoopback: true}, webrtc.RTPCodecTypeVideo, webrtc.RTPCodecTypeAudio)
 	if err != nil {
-		return nil, err
-	}
-	pc, err := api.NewPeerConnection()
-	if err != nil {
-		_ = api.Close()
 		return nil, err
 	}
 	v := &soakViewer{api: api, pc: pc}
 	fail := func(err error) (*soakViewer, error) { v.close(); return nil, err }
-	for _, k := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeVideo, webrtc.RTPCodecTypeAudio} {
-		if _, err := pc.AddTransceiverFromKind(k, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
-			return fail(err)
-		}
-	}
 	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 		buf := make([]byte, 1500)
 		for {

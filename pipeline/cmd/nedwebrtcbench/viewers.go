@@ -52,21 +52,12 @@ type benchViewer struct {
 func (v *benchViewer) close() { _ = v.pc.Close(); _ = v.api.Close() }
 
 func dialViewer(ctx context.Context, endpoint string) (*benchViewer, error) {
-	api, err := peer.NewAPI(peer.Options{IncludeLoopback: true})
+	api, pc, err := whepclient.NewReceiver(peer.Options{IncludeLoopback: true}, webrtc.RTPCodecTypeVideo)
 	if err != nil {
-		return nil, err
-	}
-	pc, err := api.NewPeerConnection()
-	if err != nil {
-		_ = api.Close()
 		return nil, err
 	}
 	v := &benchViewer{pc: pc, api: api}
 	fail := func(err error) (*benchViewer, error) { v.close(); return nil, err }
-	if _, err := pc.AddTransceiverFromKind(webrtc.RTPCodecTypeVideo,
-		webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
-		return fail(err)
-	}
 	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
 		v.mu.Lock()
 		v.connected = s == webrtc.PeerConnectionStateConnected

@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	"github.com/pion/webrtc/v4"
+
+	"github.com/nedstream/nedstream/pipeline/webrtc/peer"
 )
 
 // StatusError is a WHEP POST that was not answered 201 Created.
@@ -83,4 +85,27 @@ func Post(ctx context.Context, client *http.Client, endpoint, token, offer strin
 		return "", Subscription{}, fmt.Errorf("whep post: bad Location: %w", err)
 	}
 	return string(body), Subscription{Resource: ref.String(), ETag: res.Header.Get("ETag")}, nil
+}
+
+// NewReceiver makes a peer API with o and a PeerConnection with one
+// recvonly transceiver per kind (video, audio), ready for LocalOffer. The
+// caller closes both (pc first).
+func NewReceiver(o peer.Options, kinds ...webrtc.RTPCodecType) (*peer.API, *webrtc.PeerConnection, error) {
+	api, err := peer.NewAPI(o)
+	if err != nil {
+		return nil, nil, fmt.Errorf("whep receiver: %w", err)
+	}
+	pc, err := api.NewPeerConnection()
+	if err != nil {
+		_ = api.Close()
+		return nil, nil, fmt.Errorf("whep receiver: %w", err)
+	}
+	for _, k := range kinds {
+		if _, err := pc.AddTransceiverFromKind(k, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
+			_ = pc.Close()
+			_ = api.Close()
+			return nil, nil, fmt.Errorf("whep receiver: add %s transceiver: %w", k, err)
+		}
+	}
+	return api, pc, nil
 }

@@ -41,25 +41,16 @@ type Response = whepclient.StatusError
 func Dial(ctx context.Context, endpoint, token string, withAudio bool) (*Viewer, error) {
 	o := Loopback()
 	o.UDPMuxAddr = "127.0.0.1:0" // one socket, so Vanish can silence the viewer
-	api, err := peer.NewAPI(o)
-	if err != nil {
-		return nil, err
+	kinds := []webrtc.RTPCodecType{webrtc.RTPCodecTypeVideo}
+	if withAudio {
+		kinds = append(kinds, webrtc.RTPCodecTypeAudio)
 	}
-	pc, err := api.NewPeerConnection()
+	api, pc, err := whepclient.NewReceiver(o, kinds...)
 	if err != nil {
-		_ = api.Close()
 		return nil, err
 	}
 	v := &Viewer{PC: pc, api: api, token: token, started: time.Now(), changed: make(chan struct{}, 1)}
 	fail := func(err error) (*Viewer, error) { _ = pc.Close(); _ = api.Close(); return nil, err }
-	if _, err := pc.AddTransceiverFromKind(webrtc.RTPCodecTypeVideo, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
-		return fail(err)
-	}
-	if withAudio {
-		if _, err := pc.AddTransceiverFromKind(webrtc.RTPCodecTypeAudio, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
-			return fail(err)
-		}
-	}
 	pc.OnTrack(v.onTrack)
 	offer, err := whepclient.LocalOffer(ctx, pc)
 	if err != nil {
