@@ -1,6 +1,13 @@
 // Package mediaprobe tells what a media file or URI holds (its video and
 // audio streams, their sizes and its duration) by prerolling it in a small
-// private pipeline: uridecodebin3 with a fakesink on every stream.
+// private pipeline: uridecodebin with a fakesink on every stream.
+//
+// uridecodebin (decodebin2), not uridecodebin3, because decodebin2 exposes
+// all pads of a stream group together, while their data is still blocked,
+// and then signals no-more-pads: every fakesink is in place before any of
+// them can preroll. decodebin3 exposes streams one by one, so on a busy
+// machine the audio sink could preroll (ASYNC_DONE) before the video pad
+// even appeared, and the probe reported an audio-only file.
 //
 // It does the job of GstDiscoverer, written here because go-gst v0.0.2's
 // gstpbutils package calls gst_encoding_profile_get_type() in its Go init,
@@ -22,7 +29,7 @@ import (
 
 // Stream is one decoded stream of the input.
 type Stream struct {
-	// Kind is "video", "audio" or "text" (from the decoder's pad name).
+	// Kind is "video", "audio", "text" or "other" (from the decoded caps).
 	Kind string
 	// Caps is the decoded caps, e.g. video/x-raw,width=640,...
 	Caps string
@@ -68,9 +75,9 @@ func Probe(uri string, timeout time.Duration) (Info, error) {
 	if !ok {
 		return Info{}, errors.New("mediaprobe: cannot create a pipeline")
 	}
-	dec := gst.ElementFactoryMake("uridecodebin3", "")
+	dec := gst.ElementFactoryMake("uridecodebin", "")
 	if dec == nil {
-		return Info{}, errors.New("mediaprobe: uridecodebin3 is missing (gstreamer1.0-plugins-base)")
+		return Info{}, errors.New("mediaprobe: uridecodebin is missing (gstreamer1.0-plugins-base)")
 	}
 	dec.SetObjectProperty("uri", uri)
 	p.Add(dec)
@@ -81,7 +88,10 @@ func Probe(uri string, timeout time.Duration) (Info, error) {
 		streams []Stream
 		sinks   []gst.Pad
 		linkErr error
+		allPads = make(chan struct{})
+		once    sync.Once
 	)
+	dec.ConnectNoMorePads(func(gst.Element) { once.Do(func() { close(allPads) }) })
 	dec.ConnectPadAdded(func(_ gst.Element, pad gst.Pad) {
 		sink := gst.ElementFactoryMake("fakesink", "")
 		if sink == nil {
@@ -99,8 +109,7 @@ func Probe(uri string, timeout time.Duration) (Info, error) {
 			linkErr = fmt.Errorf("link %s: %s", pad.GetName(), gst.PadLinkGetName(ret))
 			return
 		}
-		kind, _, _ := strings.Cut(pad.GetName(), "_")
-		streams = append(streams, Stream{Kind: kind})
+		streams = append(streams, Stream{Kind: kindOf(pad)})
 		sinks = append(sinks, sp)
 	})
 
@@ -123,6 +132,11 @@ func Probe(uri string, timeout time.Duration) (Info, error) {
 			return Info{}, fmt.Errorf("mediaprobe: %w", err)
 		}
 		break
+	}
+	select {
+	case <-allPads:
+	case <-time.After(time.Until(deadline)):
+		return Info{}, fmt.Errorf("mediaprobe: the decoder did not expose all its streams within %v", timeout)
 	}
 
 	mu.Lock()
@@ -147,6 +161,27 @@ func Probe(uri string, timeout time.Duration) (Info, error) {
 		info.Duration = time.Duration(d)
 	}
 	return info, nil
+}
+
+// kindOf classifies a decoded pad by its caps: video, audio, text or other.
+func kindOf(pad gst.Pad) string {
+	caps := pad.GetCurrentCaps()
+	if caps == nil {
+		caps = pad.QueryCaps(nil)
+	}
+	if caps == nil || caps.GetSize() == 0 {
+		return "other"
+	}
+	name := caps.GetStructure(0).GetName()
+	switch {
+	case strings.HasPrefix(name, "video/"):
+		return "video"
+	case strings.HasPrefix(name, "audio/"):
+		return "audio"
+	case strings.HasPrefix(name, "text/"), strings.HasPrefix(name, "subpicture/"), strings.HasPrefix(name, "closedcaption/"):
+		return "text"
+	}
+	return "other"
 }
 
 // firstError returns the bus's first error message, or a generic error.
