@@ -97,7 +97,9 @@ func Describe(o Options) (string, error) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "filesrc location=%s ! decodebin3 ! videoflip video-direction=auto ! videoconvert ! video/x-raw,format=%s ! ", quote(o.Input), format)
 	if o.MaxFrames > 0 {
-		fmt.Fprintf(&b, "identity eos-after=%d ! ", o.MaxFrames)
+		// Run stops the stream after MaxFrames on this element's src pad
+		// (limitFrames); identity's own eos-after is not exact.
+		b.WriteString("identity name=" + limitName + " ! ")
 	}
 	for _, e := range o.Before {
 		if strings.TrimSpace(e) == "" || strings.Contains(e, "name=ned ") || strings.HasSuffix(e, "name=ned") {
@@ -130,6 +132,30 @@ func Describe(o Options) (string, error) {
 	return b.String(), nil
 }
 
+// limitName names the identity element whose src pad limitFrames watches.
+const limitName = "framelimit"
+
+// limitFrames lets the first n buffers through pad, then ends the stream
+// downstream with EOS and drops everything after it, so a run sees exactly
+// the input's first n frames. identity eos-after=N is not exact: it answers
+// the N-th buffer with EOS instead of passing it, and the decoder still
+// pushes one to three more frames after it (GStreamer 1.26), so a run saw
+// N-1 frames, a gap, and a few more. Upstream keeps decoding until Run sets
+// the pipeline to NULL at the EOS message; those buffers are dropped here.
+func limitFrames(pad gst.Pad, n int) {
+	var seen int // the streaming thread is the only caller
+	pad.AddProbe(gst.PadProbeTypeBuffer, func(p gst.Pad, _ *gst.PadProbeInfo) gst.PadProbeReturn {
+		seen++
+		switch {
+		case seen <= n:
+			return gst.PadProbeOK
+		case seen == n+1:
+			p.PushEvent(gst.NewEventEOS())
+		}
+		return gst.PadProbeDrop
+	})
+}
+
 // Run builds the pipeline, plays it to the end of the input and returns what
 // nedfilter reported. A pipeline error ends the run with an error; the
 // partial result is still returned.
@@ -153,6 +179,14 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return nil, errors.New("analysis: launch description did not make a pipeline")
 	}
 	defer pipeline.SetState(gst.StateNull)
+
+	if o.MaxFrames > 0 {
+		limit := pipeline.(gst.Bin).GetByName(limitName)
+		if limit == nil {
+			return nil, errors.New("analysis: frame limiter missing from the pipeline")
+		}
+		limitFrames(limit.GetStaticPad("src"), o.MaxFrames)
+	}
 
 	res := &Result{}
 	var frames atomic.Uint64

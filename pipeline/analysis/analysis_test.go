@@ -1,18 +1,19 @@
 package analysis
 
 import (
-	"github.com/nedstream/nedstream/models/modeltest"
-
 	"context"
 	"encoding/json"
+	"hash/fnv"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/nedstream/nedstream/models/manipulator"
+	"github.com/nedstream/nedstream/models/modeltest"
 	"github.com/nedstream/nedstream/models/pack"
 )
 
@@ -176,5 +177,43 @@ func TestDescribeRejectsBadInput(t *testing.T) {
 	d, err := Describe(Options{Input: `we"ird.mp4`})
 	if err != nil || !strings.Contains(d, `"we\"ird.mp4"`) {
 		t.Errorf("quoting: %q %v", d, err)
+	}
+}
+
+// TestMaxFramesExact: MaxFrames N gives exactly the input's first N frames,
+// without a gap (identity eos-after lost the N-th and let later ones through).
+func TestMaxFramesExact(t *testing.T) {
+	clip := filepath.Join(modeltest.Media(t), "short_clip.mp4")
+	run := func(max int) []uint64 {
+		t.Helper()
+		var sums []uint64
+		o := Options{Input: clip, ModelPack: filepath.Join(t.TempDir(), "missing-pack"), MaxFrames: max, Timeout: time.Minute,
+			OnFrame: func(n uint64, pix []byte) {
+				if n != uint64(len(sums)) {
+					t.Errorf("frame %d arrived as the %d-th", n, len(sums))
+				}
+				h := fnv.New64a()
+				h.Write(pix)
+				sums = append(sums, h.Sum64())
+			}}
+		res, err := Run(context.Background(), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Frames != uint64(len(sums)) {
+			t.Errorf("MaxFrames %d: %d frames out, %d in", max, res.Frames, len(sums))
+		}
+		return sums
+	}
+	all := run(0)
+	if len(all) < 20 {
+		t.Fatalf("the clip gave only %d frames", len(all))
+	}
+	for _, n := range []int{1, 7, len(all) - 1, len(all), len(all) + 5} {
+		got := run(n)
+		want := all[:min(n, len(all))]
+		if !slices.Equal(got, want) {
+			t.Errorf("MaxFrames %d: got %d frames, want the first %d (equal: %v)", n, len(got), len(want), len(got) == len(want))
+		}
 	}
 }

@@ -74,21 +74,10 @@ func runExtract(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	rec.Source = o.Input
 	o.Properties = []string{"overlay=none", "analysis-only=true", "on-model-error=error"}
 	o.Timeout = 30 * time.Minute
-	// analysis stops the decoder with identity eos-after=N, which is not
-	// exact: identity answers EOS on the N-th buffer instead of passing it,
-	// and the decoder pushes a few more frames before it stops, so N-1
-	// frames, a gap, then one to three more arrived (N+2 seen with
-	// GStreamer 1.26). Asking for N+1 makes the first N frames arrive
-	// without a gap; firstFrames drops the rest.
-	maxFrames := o.MaxFrames
-	if maxFrames > 0 {
-		o.MaxFrames = maxFrames + 1
-	}
 	res, err := analysis.Run(ctx, o)
 	if err != nil {
 		return err
 	}
-	res.Faces = firstFrames(res.Faces, maxFrames)
 	track, err := mainTrack(res.Faces)
 	if err != nil {
 		return fmt.Errorf("%s: %w", o.Input, err)
@@ -112,21 +101,6 @@ func runExtract(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	fmt.Fprintf(stdout, "%s: %d frames, %d crops\n", rec.ID, len(rec.Frames), len(rec.Crops))
 	return nil
-}
-
-// firstFrames keeps the messages of the first n frames the element saw
-// (all for n <= 0).
-func firstFrames(msgs []nedfilter.FacesMessage, n int) []nedfilter.FacesMessage {
-	if n <= 0 {
-		return msgs
-	}
-	out := msgs[:0:0]
-	for _, m := range msgs {
-		if m.Frame < uint64(n) {
-			out = append(out, m)
-		}
-	}
-	return out
 }
 
 // mainTrack is the track seen in the most frames; it must cover at least

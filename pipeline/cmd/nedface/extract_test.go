@@ -9,21 +9,8 @@ import (
 	"testing"
 
 	"github.com/nedstream/nedstream/models/modeltest"
-	"github.com/nedstream/nedstream/plugin/nedfilter"
 	"github.com/nedstream/nedstream/trainer/dataset"
 )
-
-func TestFirstFrames(t *testing.T) {
-	var msgs []nedfilter.FacesMessage
-	for _, f := range []uint64{0, 1, 3, 4, 5} {
-		msgs = append(msgs, nedfilter.FacesMessage{Frame: f})
-	}
-	for n, want := range map[int]int{0: 5, -1: 5, 1: 1, 3: 2, 4: 3, 5: 4, 6: 5, 100: 5} {
-		if got := firstFrames(msgs, n); len(got) != want {
-			t.Errorf("firstFrames(%d) kept %d, want %d", n, len(got), want)
-		}
-	}
-}
 
 // TestExtractMaxFrames: --max-frames N gives exactly N frames of the talking
 // face (which shows the face from its first frame), and crops from within
