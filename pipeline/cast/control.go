@@ -2,8 +2,6 @@ package cast
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"crypto/subtle"
 	_ "embed"
 	"encoding/json"
 	"errors"
@@ -15,6 +13,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/nedstream/nedstream/pipeline/webrtc/wish"
 )
 
 // Settings are the live editing settings of the control API.
@@ -164,7 +164,7 @@ func NewServer(o ServerOptions) (http.Handler, error) {
 	})
 	auth := func(h http.HandlerFunc) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
-			if !Authorized(r, o.Token) {
+			if !wish.BearerOK(r, o.Token) {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="nedcast"`)
 				writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "unauthorized: send Authorization: Bearer <token> (nedcast --token)"})
 				return
@@ -239,20 +239,6 @@ func dialable(addr string) string {
 		return "[::1]" + strings.TrimPrefix(addr, "[::]")
 	}
 	return addr
-}
-
-// Authorized reports whether r carries the bearer token (always true when
-// token is empty). The comparison is constant-time.
-func Authorized(r *http.Request, token string) bool {
-	if token == "" {
-		return true
-	}
-	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok {
-		return false
-	}
-	a, b := sha256.Sum256([]byte(got)), sha256.Sum256([]byte(token))
-	return subtle.ConstantTimeCompare(a[:], b[:]) == 1
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {

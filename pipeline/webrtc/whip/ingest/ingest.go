@@ -6,22 +6,19 @@ package ingest
 
 import (
 	"crypto/rand"
-	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/pion/webrtc/v4"
-
 	"github.com/nedstream/nedstream/pipeline/webrtc/internal/rtpcheck"
 	"github.com/nedstream/nedstream/pipeline/webrtc/peer"
+	"github.com/nedstream/nedstream/pipeline/webrtc/wish"
+	"github.com/pion/webrtc/v4"
 )
 
 // Options configures a Server.
@@ -153,28 +150,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) authorized(w http.ResponseWriter, r *http.Request) bool {
-	if s.opts.Token == "" {
-		return true
-	}
-	got, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	a, b := sha256.Sum256([]byte(got)), sha256.Sum256([]byte(s.opts.Token))
-	if subtle.ConstantTimeCompare(a[:], b[:]) == 1 {
+	if wish.BearerOK(r, s.opts.Token) {
 		return true
 	}
 	s.update(func(st *Stats) { st.Unauthorized++ })
 	w.Header().Set("WWW-Authenticate", `Bearer realm="ingest"`)
-	http.Error(w, "unauthorized", http.StatusUnauthorized)
+	wish.Error(w, http.StatusUnauthorized, "unauthorized")
 	return false
 }
 
 func (s *Server) publish(w http.ResponseWriter, r *http.Request) {
-	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/sdp" {
-		http.Error(w, "content type must be application/sdp", http.StatusUnsupportedMediaType)
-		return
-	}
-	offer, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 64<<10))
-	if err != nil {
-		http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
+	offer, ok := wish.ReadBody(w, r, wish.ContentTypeSDP, 64<<10)
+	if !ok {
 		return
 	}
 	pc, err := s.api.NewPeerConnection()
