@@ -83,30 +83,21 @@ var (
 func elementType() gobject.Type {
 	typeOnce.Do(func() {
 		category = encsink.NewCategory(ElementName, categoryDescription)
-		gtype = gstbase.RegisterBaseSinkSubClass[*Sink](
-			TypeName,
-			classInit,
-			nil,
-			gstbase.BaseSinkOverrides[*Sink]{
-				ElementOverrides: gst.ElementOverrides[*Sink]{
-					ObjectOverrides: gst.ObjectOverrides[*Sink]{
-						InitiallyUnownedOverrides: gobject.InitiallyUnownedOverrides[*Sink]{
-							ObjectOverrides: gobject.ObjectOverrides[*Sink]{
-								InstanceInit: (*Sink).instanceInit,
-								SetProperty:  (*Sink).setProperty,
-								GetProperty:  (*Sink).getProperty,
-							},
-						},
-					},
-				},
-				Start:   (*Sink).start,
-				Stop:    (*Sink).stop,
-				SetCaps: (*Sink).setCaps,
-				Render:  (*Sink).render,
-			},
-			nil,
-		)
-		encsink.InstallAudioPad(gtype)
+		gtype = encsink.Class[*Sink]{
+			TypeName: TypeName,
+			LongName: "Nedstream WHEP server sink",
+			Description: "Serves H.264, VP8, VP9 or AV1 video (and Opus audio on an optional audio pad) to WebRTC viewers over WHEP " +
+				"(one encode, fanned out to every viewer); posts " + MessageName + " and " + StatsMessageName +
+				" messages and asks upstream for keyframes",
+			InstallProperties: properties.Install,
+			InstanceInit:      (*Sink).instanceInit,
+			SetProperty:       (*Sink).setProperty,
+			GetProperty:       (*Sink).getProperty,
+			Start:             (*Sink).start,
+			Stop:              (*Sink).stop,
+			SetCaps:           (*Sink).setCaps,
+			Render:            (*Sink).render,
+		}.Register()
 	})
 	return gtype
 }
@@ -122,22 +113,6 @@ func Register(plugin gst.Plugin) bool {
 // loading libgstnedstream.so (after gst.Init). Calling it again is harmless.
 func RegisterStatic() bool {
 	return Register(nil)
-}
-
-func classInit(class *gstbase.BaseSinkClass) {
-	ec := class.ParentClass()
-	// SetMetadata, not SetStaticMetadata: the latter frees strings GStreamer keeps.
-	ec.SetMetadata(
-		"Nedstream WHEP server sink",
-		"Sink/Network/Video",
-		"Serves H.264, VP8, VP9 or AV1 video (and Opus audio on an optional audio pad) to WebRTC viewers over WHEP "+
-			"(one encode, fanned out to every viewer); posts "+MessageName+" and "+StatsMessageName+
-			" messages and asks upstream for keyframes",
-		"nedstream project",
-	)
-	ec.AddPadTemplate(gst.NewPadTemplate("sink", gst.PadSink, gst.PadAlways, gst.CapsFromString(Caps)))
-
-	properties.Install(ec.ParentClass().ParentClass().ParentClass())
 }
 
 func (s *Sink) instanceInit() {
