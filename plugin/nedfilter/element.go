@@ -22,6 +22,8 @@ import (
 	"github.com/go-gst/go-gst/pkg/gst"
 	"github.com/go-gst/go-gst/pkg/gstbase"
 	"github.com/go-gst/go-gst/pkg/gstvideo"
+
+	"github.com/nedstream/nedstream/plugin/internal/gprop"
 )
 
 // ElementName is the factory name of the element.
@@ -34,15 +36,14 @@ const TypeName = "GstNedFilter"
 const Caps = "video/x-raw, format=(string){ RGBA, RGBx, BGRA, BGRx }, " +
 	"width=(int)[ 1, 32767 ], height=(int)[ 1, 32767 ], framerate=(fraction)[ 0/1, 2147483647/1 ]"
 
-// Filter is one nedfilter instance. Settings (the properties) are guarded
-// by settingsMu and may change from any thread; state is touched by the
+// Filter is one nedfilter instance. Settings (the properties) may change
+// from any thread (gprop.Values guards them); state is touched by the
 // streaming thread and by start/stop, which GStreamer never runs concurrently
 // with streaming, and is guarded by stateMu for the rare exceptions.
 type Filter struct {
 	gstvideo.VideoFilterInstance // parent, must be first
 
-	settingsMu sync.Mutex
-	settings   Settings
+	settings gprop.Values[Settings]
 
 	stateMu sync.Mutex
 	state   state
@@ -131,7 +132,7 @@ func classInit(class *gstvideo.VideoFilterClass) {
 }
 
 func (f *Filter) instanceInit() {
-	f.settings = DefaultSettings()
+	f.settings.Reset(DefaultSettings())
 	f.state.reset()
 }
 
@@ -148,11 +149,7 @@ func (f *Filter) element() *C.GstElement {
 }
 
 func (f *Filter) setProperty(id uint, value any, pspec *gobject.ParamSpec) {
-	f.settingsMu.Lock()
-	before := f.settings
-	note, err := properties.Set(&f.settings, id, value)
-	after := f.settings
-	f.settingsMu.Unlock()
+	before, after, note, err := f.settings.Set(properties, id, value)
 	if err != nil {
 		f.warnf("ignoring property %s: %v", pspec.Name(), err)
 		return
@@ -176,16 +173,12 @@ func (f *Filter) setProperty(id uint, value any, pspec *gobject.ParamSpec) {
 }
 
 func (f *Filter) getProperty(id uint, pspec *gobject.ParamSpec) any {
-	f.settingsMu.Lock()
-	defer f.settingsMu.Unlock()
-	return properties.Get(&f.settings, id)
+	return f.settings.Get(properties, id)
 }
 
 // snapshot returns a copy of the settings.
 func (f *Filter) snapshot() Settings {
-	f.settingsMu.Lock()
-	defer f.settingsMu.Unlock()
-	return f.settings
+	return f.settings.Snapshot()
 }
 
 // lookup finds the Go instance of a C nedfilter pointer.

@@ -37,7 +37,7 @@ const (
 // providers lists the provider enum in its GEnum order.
 var providers = [...]ort.Provider{ort.Auto, ort.TensorRT, ort.CUDA, ort.CPU}
 
-// Settings are the property values, guarded by Filter.settingsMu. The
+// Settings are the property values, guarded by Filter.settings. The
 // streaming thread works on a copy taken once per frame.
 type Settings struct {
 	// Load-time settings: changing one reloads the engine.

@@ -48,18 +48,16 @@ func nedfilterSetFaceOverride(vf *C.GstVideoFilter, id C.guint64, emotion *C.cha
 		}
 		o.Intensity = min(o.Intensity, 1)
 	}
-	f.settingsMu.Lock()
-	if remove || len(f.settings.Overrides) < maxOverrides {
-		f.settings.Overrides = f.settings.Overrides.with(uint64(id), o, remove)
-	}
-	f.settingsMu.Unlock()
+	f.settings.Update(func(s *Settings) {
+		if remove || len(s.Overrides) < maxOverrides {
+			s.Overrides = s.Overrides.with(uint64(id), o, remove)
+		}
+	})
 	f.debugf("%s %d %q %.2f", SignalSetFaceOverride, uint64(id), name, float64(intensity))
 }
 
 //export nedfilterClearFaceOverrides
 func nedfilterClearFaceOverrides(vf *C.GstVideoFilter) {
 	f := lookup(unsafe.Pointer(vf))
-	f.settingsMu.Lock()
-	f.settings.Overrides = nil
-	f.settingsMu.Unlock()
+	f.settings.Update(func(s *Settings) { s.Overrides = nil })
 }

@@ -29,6 +29,7 @@ import (
 	"github.com/nedstream/nedstream/pipeline/webrtc/fanout"
 	"github.com/nedstream/nedstream/pipeline/webrtc/whip"
 	"github.com/nedstream/nedstream/plugin/internal/encsink"
+	"github.com/nedstream/nedstream/plugin/internal/gprop"
 )
 
 // ElementName is the factory name of the element.
@@ -53,13 +54,12 @@ const StatsMessageName = "nedstream-whip-stats"
 // Caps are the sink pad caps.
 const Caps = encsink.Caps
 
-// Sink is one nedwhipsink instance. Settings are guarded by settingsMu;
+// Sink is one nedwhipsink instance. Settings are guarded by gprop.Values;
 // the client state by stateMu.
 type Sink struct {
 	gstbase.BaseSinkInstance // parent, must be first
 
-	settingsMu sync.Mutex
-	settings   Settings
+	settings gprop.Values[Settings]
 
 	stateMu sync.Mutex
 	codec   fanout.Codec
@@ -116,7 +116,7 @@ func RegisterStatic() bool {
 }
 
 func (s *Sink) instanceInit() {
-	s.settings = DefaultSettings()
+	s.settings.Reset(DefaultSettings())
 }
 
 func (s *Sink) element() *C.GstElement {
@@ -132,9 +132,7 @@ func (s *Sink) elementError(kind encsink.ErrorKind, text string, debug string) {
 }
 
 func (s *Sink) setProperty(id uint, value any, pspec *gobject.ParamSpec) {
-	s.settingsMu.Lock()
-	note, err := properties.Set(&s.settings, id, value)
-	s.settingsMu.Unlock()
+	_, _, note, err := s.settings.Set(properties, id, value)
 	if err != nil {
 		s.log(encsink.LevelWarning, "ignoring property %s: %v", pspec.Name(), err)
 	} else if note != "" {
@@ -143,15 +141,11 @@ func (s *Sink) setProperty(id uint, value any, pspec *gobject.ParamSpec) {
 }
 
 func (s *Sink) getProperty(id uint, pspec *gobject.ParamSpec) any {
-	s.settingsMu.Lock()
-	defer s.settingsMu.Unlock()
-	return properties.Get(&s.settings, id)
+	return s.settings.Get(properties, id)
 }
 
 func (s *Sink) snapshot() Settings {
-	s.settingsMu.Lock()
-	defer s.settingsMu.Unlock()
-	return s.settings
+	return s.settings.Snapshot()
 }
 
 // start checks the properties; publishing starts at the first caps.

@@ -177,12 +177,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) authorized(w http.ResponseWriter, r *http.Request) bool {
-	if wish.BearerOK(r, s.opts.Token) {
-		return true
-	}
-	w.Header().Set("WWW-Authenticate", `Bearer realm="nedcast"`)
-	wish.Error(w, http.StatusUnauthorized, "unauthorized")
-	return false
+	return wish.Authorize(w, r, s.opts.Token, "nedcast")
 }
 
 // end closes the session id ("" matches any); false when it is not current.
