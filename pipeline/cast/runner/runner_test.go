@@ -992,3 +992,70 @@ func TestStalledOutputDropsCounted(t *testing.T) {
 		t.Fatalf("stop: %v", err)
 	}
 }
+
+// TestWHIPRepublish: a publisher (video and audio) stops and another one
+// publishes, as when OBS restarts its stream; the viewer already watching
+// gets the second publication's video and audio too, and nedcast keeps
+// running.
+func TestWHIPRepublish(t *testing.T) {
+	cfg := cast.Defaults()
+	cfg.Input = "whip"
+	cfg.ModelPack = testPack(t)
+	cfg.WHEP = freeAddr(t)
+	cfg.Listen = freeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	r, ctl, wait := start(t, cfg, ctx)
+	defer func() {
+		cancel()
+		if err := wait(); err != nil {
+			t.Errorf("stop: %v", err)
+		}
+	}()
+	publish := func(pattern string) gst.Pipeline {
+		t.Helper()
+		el, err := gst.ParseLaunch(fmt.Sprintf("videotestsrc is-live=true pattern=%s ! video/x-raw,width=320,height=240,framerate=15/1 ! "+
+			"x264enc tune=zerolatency speed-preset=ultrafast key-int-max=15 ! h264parse ! nedwhipsink name=s location=%q  "+
+			"audiotestsrc is-live=true samplesperbuffer=960 ! audio/x-raw,rate=48000,channels=2 ! opusenc ! s.audio", pattern, ctl+"/whip"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := el.(gst.Pipeline)
+		p.SetState(gst.StatePlaying)
+		return p
+	}
+	vctx, vcancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer vcancel()
+	waitFor := func(what string, cond func() bool) {
+		t.Helper()
+		for !cond() && vctx.Err() == nil {
+			time.Sleep(100 * time.Millisecond)
+		}
+		if !cond() {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+
+	first := publish("smpte")
+	v, err := dialWHEPMedia(vctx, "http://"+cfg.WHEP+"/whep", "", true)
+	if err != nil {
+		first.SetState(gst.StateNull)
+		t.Fatal(err)
+	}
+	defer v.close()
+	waitFor("the first publication at the viewer", func() bool { return v.packets.Load() >= 20 && v.audio.Load() >= 50 })
+	first.SetState(gst.StateNull) // nedwhipsink DELETEs its session
+	waitFor("the first publisher to leave", func() bool { return r.Status().Publishers == 0 })
+	video, audio, frames := v.packets.Load(), v.audio.Load(), r.frames.Load()
+
+	second := publish("ball")
+	defer second.SetState(gst.StateNull)
+	waitFor("the second publication at the viewer", func() bool {
+		return v.packets.Load() >= video+20 && v.audio.Load() >= audio+50 && r.frames.Load() >= frames+15
+	})
+	st := r.Status()
+	t.Logf("after the second publication: viewer %d video, %d audio packets (%d, %d at the switch); %d frames edited (%d); publishers %d",
+		v.packets.Load(), v.audio.Load(), video, audio, r.frames.Load(), frames, st.Publishers)
+	if st.Publishers != 1 {
+		t.Errorf("%d publishers, want 1", st.Publishers)
+	}
+}
