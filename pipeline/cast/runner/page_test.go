@@ -21,11 +21,7 @@ func TestControlPageInChromium(t *testing.T) {
 	if err != nil {
 		t.Fatal("chromium is not installed (scripts/setup installs it in the GStreamer root): ", err)
 	}
-	cfg := cast.Defaults()
-	cfg.Input = "test"
-	cfg.Size = "320x240"
-	cfg.FPS = 15
-	cfg.ModelPack = testPack(t)
+	cfg := testSourceConfig(t)
 	cfg.WHEP = freeAddr(t)
 	cfg.Listen = freeAddr(t)
 	cfg.Token = "page-token"

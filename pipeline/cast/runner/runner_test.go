@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -225,7 +226,9 @@ func api(t *testing.T, method, u, token, body string) (int, []byte) {
 	return res.StatusCode, raw
 }
 
-// start runs a Runner in the background; wait returns its error.
+// start runs a Runner in the background; wait returns its error (it waits
+// once: later calls return the same error at once, so a deferred
+// cancel-and-wait is safe after an explicit one).
 func start(t *testing.T, cfg cast.Config, ctx context.Context) (r *Runner, ctl string, wait func() error) {
 	t.Helper()
 	if err := cfg.Validate(); err != nil {
@@ -247,15 +250,27 @@ func start(t *testing.T, cfg cast.Config, ctx context.Context) (r *Runner, ctl s
 			t.Fatal("the control server did not start")
 		}
 	}
-	return r, "http://" + ctl, func() error {
+	return r, "http://" + ctl, sync.OnceValue(func() error {
 		select {
 		case err := <-done:
 			return err
 		case <-time.After(3 * time.Minute):
-			t.Fatal("nedcast did not stop")
-			return nil
+			t.Error("nedcast did not stop")
+			return errors.New("nedcast did not stop within 3 minutes")
 		}
-	}
+	})
+}
+
+// testSourceConfig is nedcast on its synthetic 320x240, 15 fps source with
+// the test pack.
+func testSourceConfig(t *testing.T) cast.Config {
+	t.Helper()
+	cfg := cast.Defaults()
+	cfg.Input = "test"
+	cfg.Size = "320x240"
+	cfg.FPS = 15
+	cfg.ModelPack = testPack(t)
+	return cfg
 }
 
 // TestFileRecordOnly: a file with audio recorded as fast as it decodes;
@@ -370,11 +385,7 @@ func TestFileWHEPRecordAndControl(t *testing.T) {
 // recorded to MP4 with a WHIP output whose server is down; cancelling (as
 // SIGINT does) finalises the recording, which lasts as long as the run.
 func TestStopFinalisesRecordingAndWHIPDownIsNotFatal(t *testing.T) {
-	cfg := cast.Defaults()
-	cfg.Input = "test"
-	cfg.Size = "320x240"
-	cfg.FPS = 15
-	cfg.ModelPack = testPack(t)
+	cfg := testSourceConfig(t)
 	cfg.Record = filepath.Join(t.TempDir(), "live.mp4")
 	cfg.WHIP = "http://" + freeAddr(t) + "/whip" // nothing listens there
 	cfg.Listen = "off"
@@ -597,13 +608,7 @@ func TestWHIPIngestAudio(t *testing.T) {
 	cfg.Record = filepath.Join(t.TempDir(), "ingest.mkv")
 	ctx, cancel := context.WithCancel(context.Background())
 	r, ctl, wait := start(t, cfg, ctx)
-	stopped := false
-	defer func() {
-		if !stopped {
-			cancel()
-			_ = wait()
-		}
-	}()
+	defer func() { cancel(); _ = wait() }()
 
 	// Marks to measure the sync by: a white frame at each whole second of
 	// the publisher's running time (black otherwise; frames stamped when
@@ -664,7 +669,6 @@ func TestWHIPIngestAudio(t *testing.T) {
 	time.Sleep(3 * time.Second)
 	frames := r.frames.Load()
 	cancel()
-	stopped = true
 	if err := wait(); err != nil {
 		t.Fatalf("stop: %v", err)
 	}
@@ -877,11 +881,7 @@ func waitFor(timeout time.Duration, cond func() bool) bool {
 // pipeline is rebuilt, frames flow again, a WHEP viewer gets the new
 // stream, the restart is counted and both recordings play back.
 func TestInputLostRetry(t *testing.T) {
-	cfg := cast.Defaults()
-	cfg.Input = "test"
-	cfg.Size = "320x240"
-	cfg.FPS = 15
-	cfg.ModelPack = testPack(t)
+	cfg := testSourceConfig(t)
 	cfg.WHEP = freeAddr(t)
 	cfg.Record = filepath.Join(t.TempDir(), "retry.mkv")
 	cfg.Listen = "off"
@@ -889,13 +889,7 @@ func TestInputLostRetry(t *testing.T) {
 	cfg.RetryDelay = cast.Duration(300 * time.Millisecond)
 	ctx, cancel := context.WithCancel(context.Background())
 	r, _, wait := start(t, cfg, ctx)
-	stopped := false
-	defer func() {
-		if !stopped {
-			cancel()
-			_ = wait()
-		}
-	}()
+	defer func() { cancel(); _ = wait() }()
 	if !waitFor(30*time.Second, func() bool { return r.frames.Load() >= 20 }) {
 		t.Fatalf("only %d frames before the failure", r.frames.Load())
 	}
@@ -925,7 +919,6 @@ func TestInputLostRetry(t *testing.T) {
 		t.Errorf("the WHEP viewer after the retry got %d packets", v.packets.Load())
 	}
 	cancel()
-	stopped = true
 	if err := wait(); err != nil {
 		t.Fatalf("stop: %v", err)
 	}
@@ -942,23 +935,13 @@ func TestInputLostRetry(t *testing.T) {
 // blocked); its leaky queue drops frames, which /metrics and /api/status
 // count for that output only, while the recording gets every frame.
 func TestStalledOutputDropsCounted(t *testing.T) {
-	cfg := cast.Defaults()
-	cfg.Input = "test"
-	cfg.Size = "320x240"
-	cfg.FPS = 15
-	cfg.ModelPack = testPack(t)
+	cfg := testSourceConfig(t)
 	cfg.WHEP = freeAddr(t)
 	cfg.Record = filepath.Join(t.TempDir(), "stall.mkv")
 	cfg.Listen = "off"
 	ctx, cancel := context.WithCancel(context.Background())
 	r, _, wait := start(t, cfg, ctx)
-	stopped := false
-	defer func() {
-		if !stopped {
-			cancel()
-			_ = wait()
-		}
-	}()
+	defer func() { cancel(); _ = wait() }()
 	if !waitFor(30*time.Second, func() bool { return r.frames.Load() >= 10 }) {
 		t.Fatalf("only %d frames", r.frames.Load())
 	}
@@ -987,7 +970,6 @@ func TestStalledOutputDropsCounted(t *testing.T) {
 	}
 	next.RemoveProbe(block)
 	cancel()
-	stopped = true
 	if err := wait(); err != nil {
 		t.Fatalf("stop: %v", err)
 	}
