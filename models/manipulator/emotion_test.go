@@ -117,7 +117,7 @@ func TestPrototypeTable(t *testing.T) {
 		{manipulator.Surprised, []string{"browInnerUp", "browOuterUpLeft", "eyeWideLeft", "jawOpen"}},
 		{manipulator.Fear, []string{"browInnerUp", "eyeWideRight", "mouthStretchLeft"}},
 		{manipulator.Angry, []string{"browDownLeft", "browDownRight", "eyeSquintLeft"}},
-		{manipulator.Disgusted, []string{"noseSneerLeft", "noseSneerRight", "mouthUpperUpLeft"}},
+		{manipulator.Disgusted, []string{"noseSneerLeft", "noseSneerRight", "mouthFrownLeft", "mouthLowerDownLeft"}},
 		{manipulator.Contempt, []string{"mouthSmileLeft", "mouthDimpleLeft"}},
 		{manipulator.Neutral, []string{"_neutral"}},
 	}

@@ -120,7 +120,7 @@ func mustIndex(name string) int {
 //	surprised  1+2+5B+26
 //	fear       1+2+4+5+7+20+26
 //	angry      4+5+7+23 (24)
-//	disgusted  9+15+16 (+10, 4)
+//	disgusted  9+15+16 (+4; the sneer shape includes the upper-lip raise of AU10)
 //	contempt   R12A+R14A (unilateral: the subject's left side here)
 //	neutral    no action; _neutral = 1
 //
@@ -146,7 +146,13 @@ var prototypeTable = [NumClasses]map[string]float32{
 		"browDownLeft": 0.3, "browDownRight": 0.3, // AU4 (with AU9)
 		"cheekSquintLeft": 0.2, "cheekSquintRight": 0.2, // AU9 lifts the cheeks
 		"mouthFrownLeft": 0.3, "mouthFrownRight": 0.3, // AU15
-		"mouthUpperUpLeft": 0.4, "mouthUpperUpRight": 0.4, // AU10 (offset)
+		// No separate AU10 (mouthUpperUp) offset: ICT's noseSneer shape
+		// already raises the upper lip (0.33-0.38 cm per unit at the lip's
+		// centre, as much as mouthUpperUp's 0.36-0.40), so AU9 at 0.7
+		// carries the upper-lip raise of disgust. The extra +0.4 of AU10
+		// raised it by 1.1 units together and cost the speech correlation
+		// (talking_face.mp4: jawOpen r 0.874 with it, 0.935 without;
+		// docs/QUALITY.md).
 		"mouthLowerDownLeft": 0.2, "mouthLowerDownRight": 0.2, // AU16 (offset)
 	},
 	Fear: {
