@@ -65,6 +65,40 @@ package runner
 // static void ned_post_read_error (GstElement *e, const char *text) {
 //   GST_ELEMENT_ERROR (e, RESOURCE, READ, ("%s", text), (NULL));
 // }
+// /* EOS into the sink pad of every queue in the bin (recursively);
+//    returns how many took it. */
+// static int ned_eos_all_queues (GstElement *bin) {
+//   GstIterator *it = gst_bin_iterate_recurse (GST_BIN (bin));
+//   GValue v = G_VALUE_INIT;
+//   GType queue = g_type_from_name ("GstQueue");
+//   int n = 0;
+//   gboolean done = FALSE;
+//   while (!done) {
+//     switch (gst_iterator_next (it, &v)) {
+//       case GST_ITERATOR_OK: {
+//         GstElement *e = g_value_get_object (&v);
+//         if (queue != 0 && G_TYPE_CHECK_INSTANCE_TYPE (e, queue)) {
+//           GstPad *p = gst_element_get_static_pad (e, "sink");
+//           if (p != NULL) {
+//             if (gst_pad_send_event (p, gst_event_new_eos ()))
+//               n++;
+//             gst_object_unref (p);
+//           }
+//         }
+//         g_value_reset (&v);
+//         break;
+//       }
+//       case GST_ITERATOR_RESYNC:
+//         gst_iterator_resync (it);
+//         break;
+//       default:
+//         done = TRUE;
+//     }
+//   }
+//   g_value_unset (&v);
+//   gst_iterator_free (it);
+//   return n;
+// }
 // static void ned_appsrc_eos (GstElement *e) {
 //   gst_app_src_end_of_stream (GST_APP_SRC (e));
 // }
@@ -173,6 +207,13 @@ func sendEOSToPad(e gst.Element, pad string) bool {
 	cp := C.CString(pad)
 	defer C.free(unsafe.Pointer(cp))
 	return C.ned_send_eos_to_pad(celem(e), cp) != C.FALSE
+}
+
+// eosAllQueues sends EOS into every queue of the pipeline (each output
+// branch and the input's queues), ending every branch where it stands; it
+// returns how many queues took it.
+func eosAllQueues(p gst.Pipeline) int {
+	return int(C.ned_eos_all_queues(celem(p)))
 }
 
 // segmentSeek seeks the input to 0 as a segment seek (SEGMENT_DONE at the

@@ -1041,3 +1041,46 @@ func TestWHIPRepublish(t *testing.T) {
 		t.Errorf("%d publishers, want 1", st.Publishers)
 	}
 }
+
+// TestStopEndsBranchesWhenEOSIsLost: if the EOS a stop sends at the input
+// never reaches the outputs (here a probe swallows it behind the input
+// queue), the stop sends EOS into every branch after EOSEscalate, and the
+// recording is still finalised.
+func TestStopEndsBranchesWhenEOSIsLost(t *testing.T) {
+	cfg := testSourceConfig(t)
+	cfg.Record = filepath.Join(t.TempDir(), "lost-eos.mkv")
+	cfg.Listen = "off"
+	ctx, cancel := context.WithCancel(context.Background())
+	r, _, wait := start(t, cfg, ctx)
+	defer func() { cancel(); _ = wait() }()
+	if !waitFor(30*time.Second, func() bool { return r.frames.Load() >= 15 }) {
+		t.Fatalf("only %d frames", r.frames.Load())
+	}
+	r.mu.Lock()
+	q := r.pipeline.(gst.Bin).GetByName(cast.QueueName("input"))
+	r.mu.Unlock()
+	var swallowed atomic.Int32
+	q.GetStaticPad("src").AddProbe(gst.PadProbeTypeEventDownstream, func(_ gst.Pad, info *gst.PadProbeInfo) gst.PadProbeReturn {
+		if ev := info.GetEvent(); ev != nil && ev.GetType() == gst.EventEOS && swallowed.Add(1) == 1 {
+			return gst.PadProbeDrop // only the first: the escalation's own EOS must pass
+		}
+		return gst.PadProbeOK
+	})
+	began := time.Now()
+	cancel()
+	if err := wait(); err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+	took := time.Since(began)
+	d, nv, _ := discover(t, cfg.Record)
+	t.Logf("stop took %v (EOS swallowed %d times); recording %v, %d video streams", took, swallowed.Load(), d, nv)
+	if swallowed.Load() == 0 {
+		t.Fatal("the input's EOS never came by: the test did not test the escalation")
+	}
+	if took < EOSEscalate || took > EOSEscalate+5*time.Second {
+		t.Errorf("stop took %v, want a little over %v", took, EOSEscalate)
+	}
+	if nv != 1 || d < time.Second/2 {
+		t.Errorf("recording: %v, %d video streams", d, nv)
+	}
+}
