@@ -3,12 +3,10 @@ package nedwhepsink_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"regexp"
 	"sort"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -17,6 +15,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/nedstream/nedstream/pipeline/webrtc/peer"
+	"github.com/nedstream/nedstream/pipeline/webrtc/whepclient"
 	"github.com/nedstream/nedstream/plugin/nedwhepsink"
 )
 
@@ -95,44 +94,11 @@ func dialAV(ctx context.Context, endpoint string) (*avViewer, error) {
 			v.mu.Unlock()
 		}
 	})
-	offer, err := pc.CreateOffer(nil)
+	sub, err := whepclient.Subscribe(ctx, http.DefaultClient, endpoint, "", pc, 50*time.Millisecond)
 	if err != nil {
 		return fail(err)
 	}
-	gathered := webrtc.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(offer); err != nil {
-		return fail(err)
-	}
-	<-gathered
-	var res *http.Response
-	for {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(pc.LocalDescription().SDP))
-		if err != nil {
-			return fail(err)
-		}
-		req.Header.Set("Content-Type", "application/sdp")
-		if res, err = http.DefaultClient.Do(req); err == nil {
-			break
-		}
-		select {
-		case <-ctx.Done():
-			return fail(fmt.Errorf("WHEP server never answered: %w", err))
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-	defer res.Body.Close()
-	body, _ := io.ReadAll(res.Body)
-	if res.StatusCode != http.StatusCreated {
-		return fail(&statusError{res.StatusCode, strings.TrimSpace(string(body))})
-	}
-	loc, err := res.Request.URL.Parse(res.Header.Get("Location"))
-	if err != nil {
-		return fail(fmt.Errorf("bad Location: %w", err))
-	}
-	v.resource = loc.String()
-	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: string(body)}); err != nil {
-		return fail(err)
-	}
+	v.resource = sub.Resource
 	return v, nil
 }
 

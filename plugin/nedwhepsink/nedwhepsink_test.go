@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -16,6 +15,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/nedstream/nedstream/pipeline/webrtc/peer"
+	"github.com/nedstream/nedstream/pipeline/webrtc/whepclient"
 	"github.com/nedstream/nedstream/plugin/internal/gsttest"
 	"github.com/nedstream/nedstream/plugin/nedwhepsink"
 )
@@ -191,14 +191,6 @@ func (v *viewer) del(ctx context.Context) (int, error) {
 	return res.StatusCode, nil
 }
 
-// statusError is a non-201 answer to the offer.
-type statusError struct {
-	status int
-	body   string
-}
-
-func (e *statusError) Error() string { return fmt.Sprintf("WHEP POST: %d %s", e.status, e.body) }
-
 // dial POSTs a recvonly video offer to endpoint, retrying while the server
 // is not listening yet.
 func dial(ctx context.Context, endpoint, token string) (*viewer, error) {
@@ -244,52 +236,12 @@ func dial(ctx context.Context, endpoint, token string) (*viewer, error) {
 			v.mu.Unlock()
 		}
 	})
-	offer, err := pc.CreateOffer(nil)
+	// Retried while the server is not listening yet: it starts at the first caps.
+	sub, err := whepclient.Subscribe(ctx, http.DefaultClient, endpoint, token, pc, 100*time.Millisecond)
 	if err != nil {
 		return fail(err)
 	}
-	gathered := webrtc.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(offer); err != nil {
-		return fail(err)
-	}
-	select {
-	case <-gathered:
-	case <-ctx.Done():
-		return fail(ctx.Err())
-	}
-	var res *http.Response
-	for {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(pc.LocalDescription().SDP))
-		if err != nil {
-			return fail(err)
-		}
-		req.Header.Set("Content-Type", "application/sdp")
-		if token != "" {
-			req.Header.Set("Authorization", "Bearer "+token)
-		}
-		res, err = http.DefaultClient.Do(req)
-		if err == nil {
-			break
-		}
-		select { // not listening yet: the server starts at the first caps
-		case <-ctx.Done():
-			return fail(fmt.Errorf("WHEP server never answered: %w", err))
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-	defer res.Body.Close()
-	body, _ := io.ReadAll(res.Body)
-	if res.StatusCode != http.StatusCreated {
-		return fail(&statusError{res.StatusCode, strings.TrimSpace(string(body))})
-	}
-	loc, err := res.Request.URL.Parse(res.Header.Get("Location"))
-	if err != nil {
-		return fail(fmt.Errorf("bad Location: %w", err))
-	}
-	v.resource = loc.String()
-	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: string(body)}); err != nil {
-		return fail(err)
-	}
+	v.resource = sub.Resource
 	return v, nil
 }
 
@@ -454,8 +406,8 @@ func TestWrongTokenIsRejected(t *testing.T) {
 		v.close()
 	}
 	out := <-done
-	var se *statusError
-	if !errors.As(err, &se) || se.status != http.StatusUnauthorized {
+	var se *whepclient.StatusError
+	if !errors.As(err, &se) || se.Status != http.StatusUnauthorized {
 		t.Fatalf("dial with a wrong token: %v, want status 401\n%s", err, out.Combined())
 	}
 	if out.Err != nil {

@@ -30,6 +30,7 @@ import (
 	"github.com/nedstream/nedstream/pipeline/cast"
 	"github.com/nedstream/nedstream/pipeline/internal/mediaprobe"
 	"github.com/nedstream/nedstream/pipeline/webrtc/peer"
+	"github.com/nedstream/nedstream/pipeline/webrtc/whepclient"
 )
 
 var (
@@ -138,25 +139,15 @@ func dialWHEP(ctx context.Context, endpoint, token string) (*viewer, error) {
 
 // dialWHEPMedia connects a viewer that also asks for audio when audio is set.
 func dialWHEPMedia(ctx context.Context, endpoint, token string, audio bool) (*viewer, error) {
-	api, err := peer.NewAPI(peer.Options{IncludeLoopback: true})
-	if err != nil {
-		return nil, err
+	kinds := []webrtc.RTPCodecType{webrtc.RTPCodecTypeVideo}
+	if audio {
+		kinds = append(kinds, webrtc.RTPCodecTypeAudio)
 	}
-	pc, err := api.NewPeerConnection()
+	api, pc, err := whepclient.NewReceiver(peer.Options{IncludeLoopback: true}, kinds...)
 	if err != nil {
 		return nil, err
 	}
 	v := &viewer{pc: pc, api: api}
-	if _, err := pc.AddTransceiverFromKind(webrtc.RTPCodecTypeVideo, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
-		v.close()
-		return nil, err
-	}
-	if audio {
-		if _, err := pc.AddTransceiverFromKind(webrtc.RTPCodecTypeAudio, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
-			v.close()
-			return nil, err
-		}
-	}
 	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 		count := &v.packets
 		if tr.Kind() == webrtc.RTPCodecTypeAudio {
@@ -169,46 +160,11 @@ func dialWHEPMedia(ctx context.Context, endpoint, token string, audio bool) (*vi
 			count.Add(1)
 		}
 	})
-	offer, err := pc.CreateOffer(nil)
-	if err != nil {
+	if _, err := whepclient.Subscribe(ctx, http.DefaultClient, endpoint, token, pc, 200*time.Millisecond); err != nil {
 		v.close()
 		return nil, err
 	}
-	gathered := webrtc.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(offer); err != nil {
-		v.close()
-		return nil, err
-	}
-	<-gathered
-	for {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(pc.LocalDescription().SDP))
-		req.Header.Set("Content-Type", "application/sdp")
-		if token != "" {
-			req.Header.Set("Authorization", "Bearer "+token)
-		}
-		res, err := http.DefaultClient.Do(req)
-		if err == nil {
-			body, _ := io.ReadAll(res.Body)
-			res.Body.Close()
-			if res.StatusCode == http.StatusCreated {
-				if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: string(body)}); err != nil {
-					v.close()
-					return nil, err
-				}
-				return v, nil
-			}
-			if res.StatusCode != http.StatusServiceUnavailable {
-				v.close()
-				return nil, fmt.Errorf("WHEP POST: %d %s", res.StatusCode, body)
-			}
-		}
-		select {
-		case <-ctx.Done():
-			v.close()
-			return nil, fmt.Errorf("WHEP server never answered: %v", err)
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
+	return v, nil
 }
 
 func api(t *testing.T, method, u, token, body string) (int, []byte) {

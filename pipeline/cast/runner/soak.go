@@ -494,29 +494,12 @@ func dialViewer(ctx context.Context, endpoint string) (*soakViewer, error) {
 			}
 		}
 	})
-	offer, err := whepclient.LocalOffer(ctx, pc)
+	sub, err := whepclient.Subscribe(ctx, soakClient, endpoint, "", pc, 200*time.Millisecond)
 	if err != nil {
 		return fail(err)
 	}
-	for {
-		answer, sub, err := whepclient.Post(ctx, soakClient, endpoint, "", offer)
-		if err == nil {
-			v.resource = sub.Resource
-			if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer}); err != nil {
-				return fail(err)
-			}
-			return v, nil
-		}
-		var se *whepclient.StatusError
-		if errors.As(err, &se) && se.Status != http.StatusServiceUnavailable {
-			return fail(err)
-		}
-		select {
-		case <-ctx.Done():
-			return fail(fmt.Errorf("WHEP server never answered: %v", err))
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
+	v.resource = sub.Resource
+	return v, nil
 }
 
 // leave ends the session with a DELETE and closes the connection.

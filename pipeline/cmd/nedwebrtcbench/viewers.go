@@ -90,15 +90,7 @@ func dialViewer(ctx context.Context, endpoint string) (*benchViewer, error) {
 			}
 		}
 	})
-	offer, err := whepclient.LocalOffer(ctx, pc)
-	if err != nil {
-		return fail(err)
-	}
-	answer, _, err := whepclient.Post(ctx, http.DefaultClient, endpoint, "", offer)
-	if err != nil {
-		return fail(err)
-	}
-	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer}); err != nil {
+	if _, err := whepclient.Subscribe(ctx, http.DefaultClient, endpoint, "", pc, 0); err != nil {
 		return fail(err)
 	}
 	return v, nil

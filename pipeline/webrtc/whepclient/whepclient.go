@@ -6,11 +6,13 @@ package whepclient
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/pion/webrtc/v4"
 
@@ -108,4 +110,34 @@ func NewReceiver(o peer.Options, kinds ...webrtc.RTPCodecType) (*peer.API, *webr
 		}
 	}
 	return api, pc, nil
+}
+
+// Subscribe makes pc's offer (LocalOffer), POSTs it (Post) and sets the
+// answer as pc's remote description. With retry > 0, a server that cannot
+// be reached yet (not listening: a sink starts its server at its first
+// caps) or answers 503 (viewer limit, shutting down) is tried again every
+// retry until ctx ends; any other refusal (*StatusError) returns at once.
+func Subscribe(ctx context.Context, client *http.Client, endpoint, token string, pc *webrtc.PeerConnection, retry time.Duration) (Subscription, error) {
+	offer, err := LocalOffer(ctx, pc)
+	if err != nil {
+		return Subscription{}, err
+	}
+	for {
+		answer, sub, err := Post(ctx, client, endpoint, token, offer)
+		if err == nil {
+			if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer}); err != nil {
+				return sub, fmt.Errorf("whep answer: %w", err)
+			}
+			return sub, nil
+		}
+		var se *StatusError
+		if retry <= 0 || (errors.As(err, &se) && se.Status != http.StatusServiceUnavailable) {
+			return Subscription{}, err
+		}
+		select {
+		case <-ctx.Done():
+			return Subscription{}, fmt.Errorf("whep: the server never accepted the offer: %w", err)
+		case <-time.After(retry):
+		}
+	}
 }

@@ -52,18 +52,11 @@ func Dial(ctx context.Context, endpoint, token string, withAudio bool) (*Viewer,
 	v := &Viewer{PC: pc, api: api, token: token, started: time.Now(), changed: make(chan struct{}, 1)}
 	fail := func(err error) (*Viewer, error) { _ = pc.Close(); _ = api.Close(); return nil, err }
 	pc.OnTrack(v.onTrack)
-	offer, err := whepclient.LocalOffer(ctx, pc)
-	if err != nil {
-		return fail(err)
-	}
-	answer, sub, err := whepclient.Post(ctx, http.DefaultClient, endpoint, token, offer)
+	sub, err := whepclient.Subscribe(ctx, http.DefaultClient, endpoint, token, pc, 0)
 	if err != nil {
 		return fail(err)
 	}
 	v.Resource, v.ETag = sub.Resource, sub.ETag
-	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer}); err != nil {
-		return fail(err)
-	}
 	return v, nil
 }
 
