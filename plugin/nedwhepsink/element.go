@@ -248,18 +248,7 @@ func (s *Sink) render(buf *gst.Buffer) gst.FlowReturn {
 	s.stateMu.Lock()
 	bc := s.bc
 	s.stateMu.Unlock()
-	if bc == nil {
-		s.elementError(encsink.ErrFormat, "nedwhepsink: data before caps", "no caps were negotiated")
-		return gst.FlowNotNegotiated
-	}
-	flow, err := encsink.Write(bc, buf)
-	switch {
-	case errors.Is(err, encsink.ErrMap):
-		s.elementError(encsink.ErrFailed, "nedwhepsink: cannot map a buffer", "gst_buffer_map failed")
-	case err != nil:
-		s.log(encsink.LevelWarning, "dropping a sample: %v", err)
-	}
-	return flow
+	return encsink.Render(s, category, ElementName, bc, buf)
 }
 
 // onKeyframeRequest runs on the fanout's limiter goroutine.
@@ -267,12 +256,8 @@ func (s *Sink) onKeyframeRequest(r fanout.KeyframeRequest) {
 	s.stateMu.Lock()
 	running := s.running
 	s.stateMu.Unlock()
-	if !running {
-		return
-	}
-	s.log(encsink.LevelDebug, "requesting a keyframe upstream (%v viewer %s)", r.Reason, r.ViewerID)
-	if !encsink.ForceKeyUnit(s) {
-		s.log(encsink.LevelDebug, "force-key-unit event was not handled upstream")
+	if running {
+		encsink.RequestKeyframe(s, category, r)
 	}
 }
 

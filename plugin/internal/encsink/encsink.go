@@ -81,3 +81,32 @@ func Write(bc *fanout.Broadcaster, buf *gst.Buffer) (gst.FlowReturn, error) {
 func ForceKeyUnit(sink gobject.Object) bool {
 	return C.ned_enc_force_key_unit((*C.GstBaseSink)(gobject.UnsafeObjectToGlibNone(sink))) != 0
 }
+
+// Render is a sink's render step: it writes buf to bc (nil before the
+// caps made one: a not-negotiated error) and turns what went wrong into
+// an element error (unreadable buffer) or a warning in cat (a dropped
+// sample). name is the element name for the messages.
+func Render(sink gobject.Object, cat Category, name string, bc *fanout.Broadcaster, buf *gst.Buffer) gst.FlowReturn {
+	if bc == nil {
+		PostError(sink, ErrFormat, name+": data before caps", "no caps were negotiated")
+		return gst.FlowNotNegotiated
+	}
+	flow, err := Write(bc, buf)
+	switch {
+	case errors.Is(err, ErrMap):
+		PostError(sink, ErrFailed, name+": cannot map a buffer", "gst_buffer_map failed")
+	case err != nil:
+		cat.Log(sink, LevelWarning, "dropping a sample: %v", err)
+	}
+	return flow
+}
+
+// RequestKeyframe answers a broadcaster's keyframe request (a viewer
+// joined, or sent PLI/FIR) with a force-key-unit event upstream, logged in
+// cat at debug level. Call it only while the sink runs.
+func RequestKeyframe(sink gobject.Object, cat Category, r fanout.KeyframeRequest) {
+	cat.Log(sink, LevelDebug, "requesting a keyframe upstream (%v, viewer %s)", r.Reason, r.ViewerID)
+	if !ForceKeyUnit(sink) {
+		cat.Log(sink, LevelDebug, "force-key-unit event was not handled upstream")
+	}
+}
