@@ -5,7 +5,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"flag"
 	"fmt"
@@ -20,6 +19,7 @@ import (
 	"github.com/go-gst/go-gst/pkg/gst"
 
 	"github.com/nedstream/nedstream/pipeline/analysis"
+	"github.com/nedstream/nedstream/pipeline/internal/hostinfo"
 	"github.com/nedstream/nedstream/plugin/nedfilter"
 )
 
@@ -56,7 +56,7 @@ func run(pack, image string, frames, memFrames int, sizes string, out io.Writer)
 		return err
 	}
 	host, _ := os.Hostname()
-	fmt.Fprintf(out, "nedbench: %s, %d CPUs (%s), GStreamer %s, %s\n\n", cpuModel(), runtime.NumCPU(), host, gst.VersionString(), time.Now().UTC().Format("2006-01-02"))
+	fmt.Fprintf(out, "nedbench: %s, %d CPUs (%s), GStreamer %s, %s\n\n", hostinfo.CPUModel(), runtime.NumCPU(), host, gst.VersionString(), time.Now().UTC().Format("2006-01-02"))
 	fmt.Fprintln(out, "| input | frames | fps | detect ms | landmarks ms | iris ms | blendshapes ms | pose ms | engine ms | element ms |")
 	fmt.Fprintln(out, "|---|---|---|---|---|---|---|---|---|---|")
 	for _, sz := range strings.Split(sizes, ",") {
@@ -233,19 +233,4 @@ func rss() uint64 {
 	}
 	pages, _ := strconv.ParseUint(f[1], 10, 64)
 	return pages * uint64(os.Getpagesize())
-}
-
-func cpuModel() string {
-	f, err := os.Open("/proc/cpuinfo")
-	if err != nil {
-		return "unknown CPU"
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
-			return strings.TrimSpace(v)
-		}
-	}
-	return "unknown CPU"
 }

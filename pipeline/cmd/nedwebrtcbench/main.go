@@ -33,6 +33,7 @@ import (
 	"github.com/go-gst/go-glib/pkg/gobject/v2"
 	"github.com/go-gst/go-gst/pkg/gst"
 
+	"github.com/nedstream/nedstream/pipeline/internal/hostinfo"
 	"github.com/nedstream/nedstream/plugin/nedwhepsink"
 )
 
@@ -79,7 +80,7 @@ func run(viewers string, settle, measure time.Duration, bitrate int, out io.Writ
 		return fmt.Errorf("cannot register nedwhepsink")
 	}
 	fmt.Fprintf(out, "nedwebrtcbench: %s, %d CPUs, %s, %s; 1280x720 30 fps x264enc %d kbit/s, %v window\n\n",
-		cpuModel(), runtime.NumCPU(), gst.VersionString(), time.Now().UTC().Format("2006-01-02"), bitrate, measure)
+		hostinfo.CPUModel(), runtime.NumCPU(), gst.VersionString(), time.Now().UTC().Format("2006-01-02"), bitrate, measure)
 	fmt.Fprintln(out, "| viewers | sender CPU, no viewers | sender CPU with viewers | fan-out per viewer (% of one core) | first frame, joining viewer | glass-to-glass p50 / p95 | pipeline latency | sink-added p50 / p95 | stamped frames received / expected |")
 	fmt.Fprintln(out, "|---|---|---|---|---|---|---|---|---|")
 	for _, f := range strings.Split(viewers, ",") {
@@ -202,18 +203,3 @@ func row(n int, settle, measure time.Duration, bitrate int, out io.Writer) error
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-
-func cpuModel() string {
-	f, err := os.Open("/proc/cpuinfo")
-	if err != nil {
-		return "unknown CPU"
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
-			return strings.TrimSpace(v)
-		}
-	}
-	return "unknown CPU"
-}
