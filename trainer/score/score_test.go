@@ -15,6 +15,7 @@ import (
 	"github.com/nedstream/nedstream/trainer/dataset"
 	"github.com/nedstream/nedstream/trainer/lambda"
 	"github.com/nedstream/nedstream/trainer/score"
+	"github.com/nedstream/nedstream/trainer/score/scoretest"
 )
 
 // writeCrop writes a uniform w x h crop and returns its path relative to root.
@@ -112,26 +113,12 @@ func TestClassifierScorer(t *testing.T) {
 	}
 }
 
-// tinyClip: RGB NCHW 4x4 input; embedding = [mean R, mean B] of the
-// normalised pixels.
+// TestClipScorer: the tiny CLIP image encoder (embedding = [mean R,
+// mean B] of the normalised pixels) against fixed text embeddings.
 func TestClipScorer(t *testing.T) {
 	modeltest.InitORT(t)
 	root := t.TempDir()
-	b := onnx.NewBuilder("tiny_clip", 17)
-	b.Input("pixel_values", []int64{-1, 3, 4, 4})
-	w := make([]float32, 48*2)
-	for i := range 16 {
-		w[i*2] = 1.0 / 16        // R plane
-		w[(32+i)*2+1] = 1.0 / 16 // B plane
-	}
-	b.Initializer("w", []int64{48, 2}, w)
-	b.Node("Flatten", []string{"pixel_values"}, []string{"flat"}, onnx.AttrInt("axis", 1))
-	b.Node("MatMul", []string{"flat", "w"}, []string{"image_embeds"})
-	b.Output("image_embeds", []int64{-1, 2})
-	model := filepath.Join(root, "clip.onnx")
-	if err := b.WriteFile(model); err != nil {
-		t.Fatal(err)
-	}
+	model := scoretest.ImageEncoder(t, root, "clip.onnx")
 	te := score.TextEmbeddings{Embeddings: map[string][]float32{"happy": {1, 0}, "sad": {0, 1}, "angry": {-1, 0}}}
 	raw, _ := json.Marshal(te)
 	text := filepath.Join(root, "text.json")

@@ -13,6 +13,7 @@ import (
 	"github.com/nedstream/nedstream/models/onnx"
 	"github.com/nedstream/nedstream/trainer/dataset"
 	"github.com/nedstream/nedstream/trainer/score"
+	"github.com/nedstream/nedstream/trainer/score/scoretest"
 )
 
 // textMerges makes "happy" and "sad" single tokens: 0 h a -> 512 "ha",
@@ -161,21 +162,7 @@ func TestClipTextRoute(t *testing.T) {
 	if err != nil || len(back.Embeddings) != manipulator.NumClasses {
 		t.Fatalf("saved embeddings: %v", err)
 	}
-	b := onnx.NewBuilder("tiny_clip", 17)
-	b.Input("pixel_values", []int64{-1, 3, 4, 4})
-	w := make([]float32, 48*2)
-	for i := range 16 {
-		w[i*2] = 1.0 / 16
-		w[(32+i)*2+1] = 1.0 / 16
-	}
-	b.Initializer("w", []int64{48, 2}, w)
-	b.Node("Flatten", []string{"pixel_values"}, []string{"flat"}, onnx.AttrInt("axis", 1))
-	b.Node("MatMul", []string{"flat", "w"}, []string{"image_embeds"})
-	b.Output("image_embeds", []int64{-1, 2})
-	img := filepath.Join(dir, "clip.onnx")
-	if err := b.WriteFile(img); err != nil {
-		t.Fatal(err)
-	}
+	img := scoretest.ImageEncoder(t, dir, "clip.onnx")
 	s, err := score.NewClip(img, back, 10)
 	if err != nil {
 		t.Fatal(err)

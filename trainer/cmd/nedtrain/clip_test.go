@@ -15,6 +15,7 @@ import (
 	"github.com/nedstream/nedstream/models/modeltest"
 	"github.com/nedstream/nedstream/models/onnx"
 	"github.com/nedstream/nedstream/trainer/dataset"
+	"github.com/nedstream/nedstream/trainer/score/scoretest"
 )
 
 // TestScoreClipTextEncoder runs `score --scorer clip` through the text
@@ -44,21 +45,7 @@ func TestScoreClipTextEncoder(t *testing.T) {
 		}
 	}
 	// Image encoder: (mean R, mean B) of the normalised pixels.
-	b := onnx.NewBuilder("tiny_clip", 17)
-	b.Input("pixel_values", []int64{-1, 3, 4, 4})
-	w := make([]float32, 48*2)
-	for i := range 16 {
-		w[i*2] = 1.0 / 16
-		w[(32+i)*2+1] = 1.0 / 16
-	}
-	b.Initializer("w", []int64{48, 2}, w)
-	b.Node("Flatten", []string{"pixel_values"}, []string{"flat"}, onnx.AttrInt("axis", 1))
-	b.Node("MatMul", []string{"flat", "w"}, []string{"image_embeds"})
-	b.Output("image_embeds", []int64{-1, 2})
-	imageEnc := filepath.Join(dir, "image.onnx")
-	if err := b.WriteFile(imageEnc); err != nil {
-		t.Fatal(err)
-	}
+	imageEnc := scoretest.ImageEncoder(t, dir, "image.onnx")
 	// Merges: "red" one token (r e -> 512, re d</w> -> 513); SOT
 	// 514, EOT 515. Text encoder: sum of a table where "red" points along
 	// the red image direction's first axis.
