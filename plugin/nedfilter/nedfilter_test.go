@@ -26,20 +26,7 @@ var wantProperties = []string{
 }
 
 func TestInspectListsEveryProperty(t *testing.T) {
-	out := gsttest.Command(t, time.Minute, "gst-inspect-1.0", "nedfilter")
-	if out.Err != nil {
-		t.Fatalf("gst-inspect-1.0 nedfilter: %v\n%s", out.Err, out.Combined())
-	}
-	text := out.Stdout
-	if got := nedfilter.PropertyNames(); strings.Join(got, ",") != strings.Join(wantProperties, ",") {
-		t.Errorf("PropertyNames() = %v, want %v", got, wantProperties)
-	}
-	for _, p := range wantProperties {
-		if !strings.Contains(text, "\n  "+p) {
-			t.Errorf("gst-inspect does not list property %q", p)
-		}
-	}
-	for _, want := range []string{
+	gsttest.CheckInspect(t, "nedfilter", nedfilter.PropertyNames(), wantProperties,
 		"Filter/Analyzer/Video",
 		"format: { (string)RGBA, (string)RGBx, (string)BGRA, (string)BGRx }",
 		"Integer. Range: 1 - 1000 Default: 10",
@@ -49,14 +36,7 @@ func TestInspectListsEveryProperty(t *testing.T) {
 		`Enum "GstNedFilterProvider" Default: 0, "auto"`,
 		`Enum "GstNedFilterModelError" Default: 0, "warning"`,
 		"changeable in NULL, READY, PAUSED or PLAYING state",
-	} {
-		if !strings.Contains(text, want) {
-			t.Errorf("gst-inspect output lacks %q", want)
-		}
-	}
-	if t.Failed() {
-		t.Logf("gst-inspect output:\n%s", text)
-	}
+	)
 }
 
 const (

@@ -21,23 +21,8 @@ func TestMain(m *testing.M) { os.Exit(gsttest.Main(m)) }
 var wantProperties = []string{"endpoint", "token", "ice-servers", "max-backoff", "stats-interval", "location"}
 
 func TestInspectListsEveryProperty(t *testing.T) {
-	out := gsttest.Command(t, time.Minute, "gst-inspect-1.0", nedwhipsink.ElementName)
-	if out.Err != nil {
-		t.Fatalf("gst-inspect-1.0 %s: %v\n%s", nedwhipsink.ElementName, out.Err, out.Combined())
-	}
-	if got := nedwhipsink.PropertyNames(); strings.Join(got, ",") != strings.Join(wantProperties, ",") {
-		t.Errorf("PropertyNames() = %v, want %v", got, wantProperties)
-	}
-	for _, p := range wantProperties {
-		if !strings.Contains(out.Stdout, "\n  "+p) {
-			t.Errorf("gst-inspect does not list property %q", p)
-		}
-	}
-	for _, want := range []string{"Sink/Network/Video", "video/x-h264", "video/x-vp8"} {
-		if !strings.Contains(out.Stdout, want) {
-			t.Errorf("gst-inspect output lacks %q", want)
-		}
-	}
+	gsttest.CheckInspect(t, nedwhipsink.ElementName, nedwhipsink.PropertyNames(), wantProperties,
+		"Sink/Network/Video", "video/x-h264", "video/x-vp8")
 }
 
 const h264Source = "videotestsrc is-live=true num-buffers=%d ! video/x-raw,width=320,height=240,framerate=30/1 ! " +

@@ -424,3 +424,32 @@ func errText(err error) string {
 	}
 	return err.Error()
 }
+
+// CheckInspect runs gst-inspect-1.0 on element and checks that it lists
+// every property in want (in gst-inspect's "\n  name" layout), that
+// names (the element's own PropertyNames) is exactly want in order, and
+// that the output contains each of texts (caps, ranges, defaults). On a
+// failure it logs the whole output.
+func CheckInspect(t testing.TB, element string, names, want []string, texts ...string) {
+	t.Helper()
+	out := Command(t, time.Minute, "gst-inspect-1.0", element)
+	if out.Err != nil {
+		t.Fatalf("gst-inspect-1.0 %s: %v\n%s", element, out.Err, out.Combined())
+	}
+	if strings.Join(names, ",") != strings.Join(want, ",") {
+		t.Errorf("PropertyNames() = %v, want %v", names, want)
+	}
+	for _, p := range want {
+		if !strings.Contains(out.Stdout, "\n  "+p) {
+			t.Errorf("gst-inspect does not list property %q", p)
+		}
+	}
+	for _, s := range texts {
+		if !strings.Contains(out.Stdout, s) {
+			t.Errorf("gst-inspect output lacks %q", s)
+		}
+	}
+	if t.Failed() {
+		t.Logf("gst-inspect output:\n%s", out.Stdout)
+	}
+}
