@@ -41,6 +41,9 @@ type Stream struct {
 type Info struct {
 	// Duration of the input; 0 when unknown (a live or endless source).
 	Duration time.Duration
+	// Live is true for a live source (one that does not preroll: udp://,
+	// rtsp://, srt://).
+	Live bool
 	// Streams in the order the decoder exposed them.
 	Streams []Stream
 }
@@ -65,8 +68,9 @@ func FileURI(path string) (string, error) {
 	return (&url.URL{Scheme: "file", Path: abs}).String(), nil
 }
 
-// Probe prerolls uri and reports its streams and duration. It gives up
-// after timeout. gst.Init must have been called.
+// Probe prerolls uri and reports its streams and duration. A live source
+// (one that cannot preroll) is played instead until every stream has caps.
+// It gives up after timeout. gst.Init must have been called.
 func Probe(uri string, timeout time.Duration) (Info, error) {
 	if timeout <= 0 {
 		return Info{}, errors.New("mediaprobe: timeout must be > 0")
@@ -113,17 +117,46 @@ func Probe(uri string, timeout time.Duration) (Info, error) {
 		sinks = append(sinks, sp)
 	})
 
-	if p.SetState(gst.StatePaused) == gst.StateChangeFailure {
+	live := false
+	switch p.SetState(gst.StatePaused) {
+	case gst.StateChangeFailure:
 		return Info{}, firstError(p, "cannot open it")
+	case gst.StateChangeNoPreroll:
+		// A live source (udp://, rtsp://, srt://): nothing prerolls
+		// until it plays; the streams are known once every decoded pad
+		// has caps.
+		live = true
+		if p.SetState(gst.StatePlaying) == gst.StateChangeFailure {
+			return Info{}, firstError(p, "cannot play it")
+		}
+	}
+	allCaps := func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, sp := range sinks {
+			if sp.GetCurrentCaps() == nil {
+				return false
+			}
+		}
+		return true
 	}
 	bus := p.GetBus()
 	deadline := time.Now().Add(timeout)
-	for {
+	prerolled, exposed := false, false
+	for !(exposed && (prerolled || live && allCaps())) {
 		left := time.Until(deadline)
 		if left <= 0 {
+			if !exposed {
+				return Info{}, fmt.Errorf("mediaprobe: the decoder did not expose all its streams within %v", timeout)
+			}
 			return Info{}, fmt.Errorf("mediaprobe: no answer within %v", timeout)
 		}
-		msg := bus.TimedPopFiltered(gst.ClockTime(min(left, 100*time.Millisecond)), gst.MessageAsyncDone|gst.MessageError)
+		select {
+		case <-allPads:
+			exposed = true
+		default:
+		}
+		msg := bus.TimedPopFiltered(gst.ClockTime(min(left, 20*time.Millisecond)), gst.MessageAsyncDone|gst.MessageError)
 		if msg == nil {
 			continue
 		}
@@ -131,12 +164,7 @@ func Probe(uri string, timeout time.Duration) (Info, error) {
 			_, err := msg.ParseError()
 			return Info{}, fmt.Errorf("mediaprobe: %w", err)
 		}
-		break
-	}
-	select {
-	case <-allPads:
-	case <-time.After(time.Until(deadline)):
-		return Info{}, fmt.Errorf("mediaprobe: the decoder did not expose all its streams within %v", timeout)
+		prerolled = true
 	}
 
 	mu.Lock()
@@ -144,7 +172,7 @@ func Probe(uri string, timeout time.Duration) (Info, error) {
 	if linkErr != nil {
 		return Info{}, fmt.Errorf("mediaprobe: %w", linkErr)
 	}
-	info := Info{Streams: streams}
+	info := Info{Streams: streams, Live: live}
 	for i, sp := range sinks {
 		caps := sp.GetCurrentCaps()
 		if caps == nil {

@@ -1,7 +1,9 @@
 package mediaprobe
 
 import (
+	"context"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -88,5 +90,42 @@ func TestProbeBadInput(t *testing.T) {
 	}
 	if _, err := Probe("file:///x", 0); err == nil {
 		t.Error("a zero timeout was accepted")
+	}
+}
+
+// TestProbeLiveUDP: a live source (MPEG-TS over UDP, as an encoder or an
+// IP camera sends it) never prerolls; Probe plays it and reports its
+// streams once they have caps.
+func TestProbeLiveUDP(t *testing.T) {
+	tool, err := exec.LookPath("gst-launch-1.0")
+	if err != nil {
+		t.Fatalf("gst-launch-1.0 not found (run through scripts/gst-env): %v", err)
+	}
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := pc.LocalAddr().(*net.UDPAddr).Port
+	pc.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sender := exec.CommandContext(ctx, tool, strings.Fields(fmt.Sprintf("-q videotestsrc is-live=true ! "+
+		"video/x-raw,width=160,height=120,framerate=15/1 ! x264enc tune=zerolatency key-int-max=5 ! mpegtsmux ! "+
+		"udpsink host=127.0.0.1 port=%d", port))...)
+	if err := sender.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cancel(); _ = sender.Wait() }()
+
+	info, err := Probe(fmt.Sprintf("udp://127.0.0.1:%d", port), 15*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%+v", info)
+	if !info.Live || info.Duration != 0 {
+		t.Errorf("live %v, duration %v; want a live source of unknown duration", info.Live, info.Duration)
+	}
+	if info.Count("video") != 1 || info.Streams[0].Width != 160 || info.Streams[0].Height != 120 {
+		t.Errorf("streams %+v, want one 160x120 video", info.Streams)
 	}
 }
