@@ -50,6 +50,7 @@ func TestValidateReportsEveryProblemClearly(t *testing.T) {
 	c.WHIP = "ftp://x"
 	c.LogLevel = "loud"
 	c.VCam = "/dev/null"
+	c.InputTimeout = Duration(100 * time.Millisecond)
 	err := c.Validate()
 	if err == nil {
 		t.Fatal("no error")
@@ -65,6 +66,7 @@ func TestValidateReportsEveryProblemClearly(t *testing.T) {
 		`log-level "loud"`,
 		"vcam /dev/null: not a V4L2 device",
 		"modprobe v4l2loopback",
+		"input-timeout 100ms: want 500ms..10m, or 0 for no watchdog",
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q:\n%v", want, err)
@@ -199,6 +201,27 @@ func TestDescribe(t *testing.T) {
 		if !strings.Contains(d4, want) {
 			t.Errorf("whip audio description lacks %q:\n%s", want, d4)
 		}
+	}
+	// A live URI: watched (no frame for input-timeout is an input error),
+	// leaky in front of the filter, not paced; a file is neither watched
+	// nor leaky.
+	c5 := validBase(t)
+	c5.Input, c5.WHEP, c5.InputTimeout = "udp://127.0.0.1:5000", "127.0.0.1:8080", Duration(1500*time.Millisecond)
+	d5, _ := Describe(c5, Probe{LiveInput: true})
+	for _, want := range []string{"uridecodebin3 name=dec", "watchdog name=inputwatchdog timeout=1500 ! queue name=q_input leaky=downstream"} {
+		if !strings.Contains(d5, want) {
+			t.Errorf("live URI description lacks %q:\n%s", want, d5)
+		}
+	}
+	if strings.Contains(d5, "clocksync") {
+		t.Errorf("a live URI is paced:\n%s", d5)
+	}
+	if strings.Contains(d, "watchdog") || strings.Contains(d, "q_input leaky") {
+		t.Errorf("a file input is watched or leaky:\n%s", d)
+	}
+	c5.InputTimeout = 0
+	if d6, _ := Describe(c5, Probe{LiveInput: true}); strings.Contains(d6, "watchdog") {
+		t.Errorf("input-timeout 0 still adds a watchdog:\n%s", d6)
 	}
 }
 

@@ -45,6 +45,10 @@ type Config struct {
 	OnInputLost string `yaml:"on-input-lost"`
 	// RetryDelay is the wait before a retry.
 	RetryDelay Duration `yaml:"retry-delay"`
+	// InputTimeout is how long a live input (a camera, a live URI such as
+	// udp:// or rtsp://) may send no frame before it counts as lost
+	// (OnInputLost decides what follows); 0 turns the watchdog off.
+	InputTimeout Duration `yaml:"input-timeout"`
 
 	// ModelPack is nedfilter's model pack directory.
 	ModelPack string `yaml:"model-pack"`
@@ -113,6 +117,7 @@ func Defaults() Config {
 		Input:        "",
 		OnInputLost:  "stop",
 		RetryDelay:   Duration(2 * time.Second),
+		InputTimeout: Duration(5 * time.Second),
 		ModelPack:    os.Getenv("NEDSTREAM_MODEL_PACK"),
 		Provider:     "auto",
 		Emotion:      "neutral",
@@ -273,6 +278,9 @@ func (c Config) Validate() error {
 	}
 	if c.RetryDelay < Duration(100*time.Millisecond) || c.RetryDelay > Duration(10*time.Minute) {
 		bad("retry-delay %v: want 100ms..10m", time.Duration(c.RetryDelay))
+	}
+	if c.InputTimeout != 0 && (c.InputTimeout < Duration(500*time.Millisecond) || c.InputTimeout > Duration(10*time.Minute)) {
+		bad("input-timeout %v: want 500ms..10m, or 0 for no watchdog", time.Duration(c.InputTimeout))
 	}
 
 	if c.ModelPack == "" {

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 )
 
 // Names of the elements the runner looks up in the pipeline Describe builds.
@@ -13,6 +14,9 @@ const (
 	ElemFilter = "ned"
 	// ElemSource is the first element of the input (for errors from it).
 	ElemSource = "src"
+	// ElemWatchdog errors when a live input sends no frame for
+	// Config.InputTimeout (an input error: on-input-lost applies).
+	ElemWatchdog = "inputwatchdog"
 	// ElemWHIPVideo and ElemWHIPAudio are the appsrcs fed by the WHIP ingest.
 	ElemWHIPVideo = "whipvideo"
 	ElemWHIPAudio = "whipaudio"
@@ -50,6 +54,9 @@ type Probe struct {
 	HasAudio bool
 	// WebRTCAudio reports that nedwhepsink/nedwhipsink have an audio pad.
 	WebRTCAudio bool
+	// LiveInput reports that a URI input is a live source (udp://,
+	// rtsp://: it does not preroll); cameras are always live.
+	LiveInput bool
 	// FilterProps are the nedfilter properties that exist in this build (to
 	// set reference only when there is one); nil: set none of the optional ones.
 	FilterProps map[string]bool
@@ -79,8 +86,9 @@ func Describe(c Config, p Probe) (string, error) {
 	}
 	var b strings.Builder
 	kind := c.Kind()
-	pace := (kind == InputFile || kind == InputURI) && c.RealTime()
-	live := kind == InputDevice || kind == InputTest || kind == InputWHIP
+	liveURI := kind == InputURI && p.LiveInput
+	pace := (kind == InputFile || kind == InputURI) && c.RealTime() && !liveURI
+	live := kind == InputDevice || kind == InputTest || kind == InputWHIP || liveURI
 
 	// Video source up to raw frames.
 	switch kind {
@@ -105,6 +113,9 @@ func Describe(c Config, p Probe) (string, error) {
 	}
 	if pace {
 		b.WriteString("clocksync ! ")
+	}
+	if (kind == InputDevice || liveURI) && c.InputTimeout > 0 {
+		fmt.Fprintf(&b, "watchdog name=%s timeout=%d ! ", ElemWatchdog, time.Duration(c.InputTimeout).Milliseconds())
 	}
 	if live {
 		// Never queue up latency in front of the filter: a frame that cannot
@@ -181,9 +192,17 @@ func Describe(c Config, p Probe) (string, error) {
 		// And no B-frames: the encoder would send a loop's new segment
 		// ahead of the previous loop's last (reordered) frames, which the
 		// muxer would then place a loop later.
+		// A live input does not preroll either: waiting for the encoder's
+		// first output (seconds of lookahead) kept the pipeline from
+		// PLAYING, its clock from running and the muxer (an aggregator in
+		// live mode) from writing, so a stream that stalled in its first
+		// seconds could not be finalised.
 		async, bframes := "", ""
+		if c.Loop || live {
+			async = " async=false"
+		}
 		if c.Loop {
-			async, bframes = " async=false", " bframes=0"
+			bframes = " bframes=0"
 		}
 		fmt.Fprintf(&b, "  t. ! queue name=%s max-size-buffers=0 max-size-bytes=0 max-size-time=3000000000 ! "+
 			"videoconvert ! video/x-raw,format=I420 ! x264enc speed-preset=veryfast key-int-max=60%s ! h264parse ! "+

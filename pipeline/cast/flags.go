@@ -43,6 +43,8 @@ Input:
   --on-input-lost M    stop (default) or retry when the camera is unplugged or
                        a stream breaks
   --retry-delay D      wait before a retry (default 2s)
+  --input-timeout D    a camera or live stream that sends no frame for this
+                       long is lost (default 5s; 0: never)
 
 Editing (nedfilter):
   --model-pack DIR     model pack (default $NEDSTREAM_MODEL_PACK)
@@ -156,6 +158,7 @@ func ParseArgs(args []string, stderr io.Writer) (Config, error) {
 	fs.StringVar(&c.TestImage, "test-image", c.TestImage, "")
 	fs.StringVar(&c.OnInputLost, "on-input-lost", c.OnInputLost, "")
 	fs.Var(&c.RetryDelay, "retry-delay", "")
+	fs.Var(&c.InputTimeout, "input-timeout", "")
 	fs.StringVar(&c.ModelPack, "model-pack", c.ModelPack, "")
 	fs.StringVar(&c.ModelPack, "pack", c.ModelPack, "")
 	fs.StringVar(&c.Provider, "provider", c.Provider, "")

@@ -48,7 +48,7 @@ var doctorElements = [][2]string{
 	{"v4l2src", "gstreamer1.0-plugins-good"}, {"v4l2sink", "gstreamer1.0-plugins-good"},
 	{"autovideosink", "gstreamer1.0-plugins-good"}, {"rtpjitterbuffer", "gstreamer1.0-plugins-good"},
 	{"rtph264depay", "gstreamer1.0-plugins-good"}, {"rtpopusdepay", "gstreamer1.0-plugins-good"},
-	{"h264parse", "gstreamer1.0-plugins-bad"}, {"x264enc", "gstreamer1.0-plugins-ugly"},
+	{"h264parse", "gstreamer1.0-plugins-bad"}, {"watchdog", "gstreamer1.0-plugins-bad"}, {"x264enc", "gstreamer1.0-plugins-ugly"},
 	{"avdec_h264", "gstreamer1.0-libav"},
 	{"nedfilter", "this project (elements.RegisterStatic)"}, {"nedwhepsink", "this project"}, {"nedwhipsink", "this project"},
 }

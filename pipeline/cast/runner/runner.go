@@ -138,10 +138,16 @@ func (r *Runner) probeElements() error {
 	switch c.Kind() {
 	case cast.InputDevice:
 		need = append(need, "v4l2src", "decodebin3")
+		if c.InputTimeout > 0 {
+			need = append(need, "watchdog")
+		}
 	case cast.InputFile:
 		need = append(need, "filesrc", "decodebin3")
 	case cast.InputURI:
 		need = append(need, "uridecodebin3")
+		if c.InputTimeout > 0 {
+			need = append(need, "watchdog") // for a live URI
+		}
 	case cast.InputTest:
 		need = append(need, "videotestsrc", "imagefreeze")
 	case cast.InputWHIP:
@@ -236,8 +242,9 @@ func (r *Runner) probeInput() error {
 		return fmt.Errorf("%w %s: has no video stream", ErrInput, c.Input)
 	}
 	r.probe.HasAudio = info.Count("audio") > 0
+	r.probe.LiveInput = info.Live
 	r.log.Info("input probed", "input", c.Input, "duration", info.Duration.Round(time.Millisecond),
-		"audio", r.probe.HasAudio)
+		"audio", r.probe.HasAudio, "live", info.Live)
 	if r.probe.HasAudio && c.WebRTC() && !r.probe.WebRTCAudio {
 		r.log.Info("the WebRTC sinks of this build take no audio: audio goes to the recording only")
 	}
@@ -613,7 +620,7 @@ func sourceName(msg *gst.Message) string {
 
 // isInputElement reports whether an element name belongs to the input part.
 func isInputElement(name string) bool {
-	return name == cast.ElemSource || name == "dec" || name == cast.ElemWHIPVideo || name == cast.ElemWHIPAudio ||
+	return name == cast.ElemSource || name == "dec" || name == cast.ElemWatchdog || name == cast.ElemWHIPVideo || name == cast.ElemWHIPAudio ||
 		strings.HasPrefix(name, "decodebin") || strings.HasPrefix(name, "qtdemux") || strings.HasPrefix(name, "matroskademux") ||
 		strings.HasPrefix(name, "avdec") || strings.HasPrefix(name, "v4l2")
 }
@@ -664,7 +671,8 @@ func (r *Runner) loop(ctx context.Context, pipeline gst.Pipeline, recGates []*at
 			return errors.New("stop: no end-of-stream within " + EOSTimeout.String())
 		}
 		msg := bus.TimedPopFiltered(gst.ClockTime(100*time.Millisecond),
-			gst.MessageEOS|gst.MessageError|gst.MessageWarning|gst.MessageElement|gst.MessageStateChanged|gst.MessageSegmentDone|gst.MessageAsyncDone)
+			gst.MessageEOS|gst.MessageError|gst.MessageWarning|gst.MessageElement|gst.MessageStateChanged|gst.MessageSegmentDone|gst.MessageAsyncDone|
+				gst.MessageLatency)
 		if msg == nil {
 			continue
 		}
@@ -732,6 +740,15 @@ func (r *Runner) loop(ctx context.Context, pipeline gst.Pipeline, recGates []*at
 			}
 		case gst.MessageElement:
 			r.element(msg)
+		case gst.MessageLatency:
+			// An element's latency changed (a decoder or encoder plugged
+			// after the pipeline started, behind decodebin3 or
+			// uridecodebin3). The application must redistribute it, as
+			// gst-launch does: without this a live pipeline kept the
+			// latency from before those elements existed, and the
+			// recording's muxer (an aggregator, which waits for running
+			// time + latency in live mode) never wrote a frame.
+			pipeline.RecalculateLatency()
 		}
 	}
 }

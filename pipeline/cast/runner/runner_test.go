@@ -410,7 +410,9 @@ func TestWHIPIngestToWHEP(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer v.close()
-	for v.packets.Load() < 20 && vctx.Err() == nil {
+	// At least 20 packets at the viewer and 2 s of edited frames (15 fps)
+	// for the recording.
+	for (v.packets.Load() < 20 || r.frames.Load() < 30) && vctx.Err() == nil {
 		time.Sleep(100 * time.Millisecond)
 	}
 	st := r.Status()
@@ -1038,5 +1040,69 @@ func TestStopEndsBranchesWhenEOSIsLost(t *testing.T) {
 	}
 	if nv != 1 || d < time.Second/2 {
 		t.Errorf("recording: %v, %d video streams", d, nv)
+	}
+}
+
+// TestLiveURIStallRetry: a live URI input (MPEG-TS over UDP, as an encoder
+// sends it) whose sender stops is caught by the input watchdog after
+// --input-timeout; with --on-input-lost retry nedcast rebuilds the pipeline
+// and picks the stream up again when the sender comes back.
+func TestLiveURIStallRetry(t *testing.T) {
+	if err := Init(); err != nil { // the sender is built before nedcast starts
+		t.Fatal(err)
+	}
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := pc.LocalAddr().(*net.UDPAddr).Port
+	pc.Close()
+	send := func() gst.Pipeline {
+		t.Helper()
+		el, err := gst.ParseLaunch(fmt.Sprintf("videotestsrc is-live=true ! video/x-raw,width=320,height=240,framerate=15/1 ! "+
+			"x264enc tune=zerolatency speed-preset=ultrafast key-int-max=15 ! mpegtsmux ! udpsink host=127.0.0.1 port=%d", port))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := el.(gst.Pipeline)
+		p.SetState(gst.StatePlaying)
+		return p
+	}
+	sender := send()
+
+	cfg := cast.Defaults()
+	cfg.Input = fmt.Sprintf("udp://127.0.0.1:%d", port)
+	cfg.ModelPack = testPack(t)
+	cfg.Record = filepath.Join(t.TempDir(), "live.mkv")
+	cfg.Listen = "off"
+	cfg.InputTimeout = cast.Duration(time.Second)
+	cfg.OnInputLost = "retry"
+	cfg.RetryDelay = cast.Duration(300 * time.Millisecond)
+	ctx, cancel := context.WithCancel(context.Background())
+	r, _, wait := start(t, cfg, ctx)
+	defer func() { cancel(); _ = wait() }()
+	if !r.Probe().LiveInput {
+		t.Error("the UDP input was not probed as live")
+	}
+	if !waitFor(30*time.Second, func() bool { return r.frames.Load() >= 15 }) {
+		sender.SetState(gst.StateNull)
+		t.Fatalf("only %d frames from the live input", r.frames.Load())
+	}
+	sender.SetState(gst.StateNull) // the encoder goes away
+	if !waitFor(15*time.Second, func() bool { return metricValue(t, r, "nedcast_input_restarts_total") >= 1 }) {
+		t.Fatalf("no retry after the input stalled: state %s", r.Status().State)
+	}
+	before := r.frames.Load()
+	sender = send()
+	defer sender.SetState(gst.StateNull)
+	if !waitFor(30*time.Second, func() bool { return r.frames.Load() >= before+15 && r.Status().State == "playing" }) {
+		t.Fatalf("frames did not flow again when the sender came back: %d then %d, state %s", before, r.frames.Load(), r.Status().State)
+	}
+	cancel()
+	if err := wait(); err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+	if d, nv, _ := discover(t, cfg.Record); nv != 1 || d < time.Second/2 {
+		t.Errorf("the recording before the stall: %v, %d video streams", d, nv)
 	}
 }
