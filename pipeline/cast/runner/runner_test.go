@@ -217,6 +217,21 @@ func start(t *testing.T, cfg cast.Config, ctx context.Context) (r *Runner, ctl s
 	})
 }
 
+// startFlowing starts nedcast with cfg and waits until it has edited n
+// frames; stop cancels the run and waits for it (again at cleanup, which
+// then returns at once).
+func startFlowing(t *testing.T, cfg cast.Config, n uint64) (r *Runner, stop func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	r, _, wait := start(t, cfg, ctx)
+	stop = func() error { cancel(); return wait() }
+	t.Cleanup(func() { _ = stop() })
+	if !waitFor(30*time.Second, func() bool { return r.frames.Load() >= n }) {
+		t.Fatalf("only %d frames (want %d before the test goes on)", r.frames.Load(), n)
+	}
+	return r, stop
+}
+
 // testSourceConfig is nedcast on its synthetic 320x240, 15 fps source with
 // the test pack.
 func testSourceConfig(t *testing.T) cast.Config {
@@ -845,12 +860,7 @@ func TestInputLostRetry(t *testing.T) {
 	cfg.Listen = "off"
 	cfg.OnInputLost = "retry"
 	cfg.RetryDelay = cast.Duration(300 * time.Millisecond)
-	ctx, cancel := context.WithCancel(context.Background())
-	r, _, wait := start(t, cfg, ctx)
-	defer func() { cancel(); _ = wait() }()
-	if !waitFor(30*time.Second, func() bool { return r.frames.Load() >= 20 }) {
-		t.Fatalf("only %d frames before the failure", r.frames.Load())
-	}
+	r, stop := startFlowing(t, cfg, 20)
 	r.mu.Lock()
 	src := r.pipeline.(gst.Bin).GetByName(cast.ElemSource)
 	r.mu.Unlock()
@@ -876,8 +886,7 @@ func TestInputLostRetry(t *testing.T) {
 	if !waitFor(20*time.Second, func() bool { return v.packets.Load() >= 20 }) {
 		t.Errorf("the WHEP viewer after the retry got %d packets", v.packets.Load())
 	}
-	cancel()
-	if err := wait(); err != nil {
+	if err := stop(); err != nil {
 		t.Fatalf("stop: %v", err)
 	}
 	for _, p := range []string{cfg.Record, recordPath(cfg.Record, 1)} {
@@ -897,12 +906,7 @@ func TestStalledOutputDropsCounted(t *testing.T) {
 	cfg.WHEP = freeAddr(t)
 	cfg.Record = filepath.Join(t.TempDir(), "stall.mkv")
 	cfg.Listen = "off"
-	ctx, cancel := context.WithCancel(context.Background())
-	r, _, wait := start(t, cfg, ctx)
-	defer func() { cancel(); _ = wait() }()
-	if !waitFor(30*time.Second, func() bool { return r.frames.Load() >= 10 }) {
-		t.Fatalf("only %d frames", r.frames.Load())
-	}
+	r, stop := startFlowing(t, cfg, 10)
 	r.mu.Lock()
 	q := r.queues["webrtc"]
 	r.mu.Unlock()
@@ -927,8 +931,7 @@ func TestStalledOutputDropsCounted(t *testing.T) {
 		t.Errorf("the recording dropped %v frames while another output stalled", rec)
 	}
 	next.RemoveProbe(block)
-	cancel()
-	if err := wait(); err != nil {
+	if err := stop(); err != nil {
 		t.Fatalf("stop: %v", err)
 	}
 }
@@ -1008,12 +1011,7 @@ func TestStopEndsBranchesWhenEOSIsLost(t *testing.T) {
 	cfg := testSourceConfig(t)
 	cfg.Record = filepath.Join(t.TempDir(), "lost-eos.mkv")
 	cfg.Listen = "off"
-	ctx, cancel := context.WithCancel(context.Background())
-	r, _, wait := start(t, cfg, ctx)
-	defer func() { cancel(); _ = wait() }()
-	if !waitFor(30*time.Second, func() bool { return r.frames.Load() >= 15 }) {
-		t.Fatalf("only %d frames", r.frames.Load())
-	}
+	r, stop := startFlowing(t, cfg, 15)
 	r.mu.Lock()
 	q := r.pipeline.(gst.Bin).GetByName(cast.QueueName("input"))
 	r.mu.Unlock()
@@ -1025,8 +1023,7 @@ func TestStopEndsBranchesWhenEOSIsLost(t *testing.T) {
 		return gst.PadProbeOK
 	})
 	began := time.Now()
-	cancel()
-	if err := wait(); err != nil {
+	if err := stop(); err != nil {
 		t.Fatalf("stop: %v", err)
 	}
 	took := time.Since(began)
