@@ -515,6 +515,7 @@ func (r *Runner) attemptOnce(ctx context.Context) error {
 	r.applyLocked(cast.SettingsUpdate{FaceOverrides: &s.FaceOverrides})
 	defer func() {
 		r.mu.Lock()
+		recorded := r.qout["record"].Load()
 		for name, q := range r.queues {
 			in, out := r.qin[name].Swap(0), r.qout[name].Swap(0)
 			level := getUint(q, "current-level-buffers")
@@ -531,6 +532,14 @@ func (r *Runner) attemptOnce(ctx context.Context) error {
 		r.mu.Unlock()
 		pipeline.SetState(gst.StateNull)
 		r.metrics.Viewers.Set(0)
+		if c.Record != "" && recorded == 0 {
+			// A live input lost before its first frame (or a retry while
+			// it is still gone) leaves a muxer header without a track:
+			// no file rather than one that does not play.
+			if err := os.Remove(c.Record); err == nil {
+				r.log.Info("no frame reached the recording: removed the empty file", "file", c.Record)
+			}
+		}
 	}()
 
 	if c.Record != "" {
@@ -671,8 +680,7 @@ func (r *Runner) loop(ctx context.Context, pipeline gst.Pipeline, recGates []*at
 			return errors.New("stop: no end-of-stream within " + EOSTimeout.String())
 		}
 		msg := bus.TimedPopFiltered(gst.ClockTime(100*time.Millisecond),
-			gst.MessageEOS|gst.MessageError|gst.MessageWarning|gst.MessageElement|gst.MessageStateChanged|gst.MessageSegmentDone|gst.MessageAsyncDone|
-				gst.MessageLatency)
+			gst.MessageEOS|gst.MessageError|gst.MessageWarning|gst.MessageElement|gst.MessageStateChanged|gst.MessageSegmentDone|gst.MessageAsyncDone)
 		if msg == nil {
 			continue
 		}
@@ -740,15 +748,6 @@ func (r *Runner) loop(ctx context.Context, pipeline gst.Pipeline, recGates []*at
 			}
 		case gst.MessageElement:
 			r.element(msg)
-		case gst.MessageLatency:
-			// An element's latency changed (a decoder or encoder plugged
-			// after the pipeline started, behind decodebin3 or
-			// uridecodebin3). The application must redistribute it, as
-			// gst-launch does: without this a live pipeline kept the
-			// latency from before those elements existed, and the
-			// recording's muxer (an aggregator, which waits for running
-			// time + latency in live mode) never wrote a frame.
-			pipeline.RecalculateLatency()
 		}
 	}
 }
