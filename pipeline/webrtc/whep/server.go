@@ -201,7 +201,16 @@ func (s *Server) removeAsync(ss *session, reason string) {
 	if ss.ended.Load() {
 		return // already removed (Close removes every session before waiting)
 	}
+	s.mu.Lock()
+	if s.closed {
+		// Close removes every session itself (sessions are registered
+		// under s.mu, so its list has them all) and may already be in
+		// wg.Wait: an Add now would race it (seen with -race in CI).
+		s.mu.Unlock()
+		return
+	}
 	s.wg.Add(1)
+	s.mu.Unlock()
 	go func() {
 		defer s.wg.Done()
 		s.remove(ss, reason)
