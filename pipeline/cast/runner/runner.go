@@ -138,16 +138,10 @@ func (r *Runner) probeElements() error {
 	switch c.Kind() {
 	case cast.InputDevice:
 		need = append(need, "v4l2src", "decodebin3")
-		if c.InputTimeout > 0 {
-			need = append(need, "watchdog")
-		}
 	case cast.InputFile:
 		need = append(need, "filesrc", "decodebin3")
 	case cast.InputURI:
 		need = append(need, "uridecodebin3")
-		if c.InputTimeout > 0 {
-			need = append(need, "watchdog") // for a live URI
-		}
 	case cast.InputTest:
 		need = append(need, "videotestsrc", "imagefreeze")
 	case cast.InputWHIP:
@@ -155,6 +149,9 @@ func (r *Runner) probeElements() error {
 		if c.Record != "" || c.WebRTC() {
 			need = append(need, "rtpopusdepay", "opusdec", "audioconvert", "audioresample", "audiotestsrc", "audiomixer", "opusenc")
 		}
+	}
+	if k := c.Kind(); c.InputTimeout > 0 && (k == cast.InputDevice || k == cast.InputURI) {
+		need = append(need, "watchdog") // cameras and live URIs
 	}
 	if c.WebRTC() {
 		need = append(need, "x264enc", "h264parse")
@@ -654,12 +651,12 @@ func (r *Runner) loop(ctx context.Context, pipeline gst.Pipeline, recGates []*at
 		openGates()
 	}
 	stopping, escalated := false, false
-	var stopStart, stopDeadline time.Time
+	var stopStart time.Time
 	var inputErr error
 	for {
 		if !stopping && ctx.Err() != nil {
 			stopping = true
-			stopStart, stopDeadline = time.Now(), time.Now().Add(EOSTimeout)
+			stopStart = time.Now()
 			r.setState("stopping")
 			r.log.Info("stopping: finalising the outputs")
 			r.sendEOS(pipeline)
@@ -672,7 +669,7 @@ func (r *Runner) loop(ctx context.Context, pipeline gst.Pipeline, recGates []*at
 			r.log.Warn("the end of the stream did not reach every output; ending each branch where it stands",
 				"waited", EOSEscalate, "queues", n)
 		}
-		if stopping && time.Now().After(stopDeadline) {
+		if stopping && time.Since(stopStart) > EOSTimeout {
 			r.log.Error("the outputs did not finalise in time; the recording may be incomplete", "waited", EOSTimeout)
 			if inputErr != nil {
 				return inputErr
@@ -739,7 +736,7 @@ func (r *Runner) loop(ctx context.Context, pipeline gst.Pipeline, recGates []*at
 				// Finalise the outputs with what arrived (then Run stops
 				// or, with on-input-lost retry, builds the next pipeline).
 				stopping = true
-				stopStart, stopDeadline = time.Now(), time.Now().Add(EOSTimeout)
+				stopStart = time.Now()
 				r.setState("stopping")
 				r.pushEOSAfterInput(pipeline)
 			default:

@@ -108,13 +108,8 @@ func makeClip(t *testing.T, frames int) string {
 	desc := fmt.Sprintf("filesrc location=%q ! decodebin3 ! videoflip video-direction=auto ! videoconvert ! identity eos-after=%d ! "+
 		"x264enc speed-preset=ultrafast ! h264parse ! mp4mux ! filesink location=%q",
 		filepath.Join(modeltest.Media(t), "talking_face.mp4"), frames, out)
-	el, err := gst.ParseLaunch(desc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := el.(gst.Pipeline)
+	p := playing(t, desc)
 	defer p.SetState(gst.StateNull)
-	p.SetState(gst.StatePlaying)
 	msg := p.GetBus().TimedPopFiltered(gst.ClockTime(60*time.Second), gst.MessageEOS|gst.MessageError)
 	if msg == nil || msg.Type() != gst.MessageEOS {
 		t.Fatalf("making the test clip failed: %v", msg)
@@ -230,6 +225,19 @@ func startFlowing(t *testing.T, cfg cast.Config, n uint64) (r *Runner, stop func
 		t.Fatalf("only %d frames (want %d before the test goes on)", r.frames.Load(), n)
 	}
 	return r, stop
+}
+
+// playing builds a gst-launch pipeline in this process and sets it
+// playing; the caller sets it to NULL.
+func playing(t *testing.T, desc string) gst.Pipeline {
+	t.Helper()
+	el, err := gst.ParseLaunch(desc)
+	if err != nil {
+		t.Fatalf("%s: %v", desc, err)
+	}
+	p := el.(gst.Pipeline)
+	p.SetState(gst.StatePlaying)
+	return p
 }
 
 // testSourceConfig is nedcast on its synthetic 320x240, 15 fps source with
@@ -408,14 +416,9 @@ func TestWHIPIngestToWHEP(t *testing.T) {
 		}
 	}()
 
-	pub, err := gst.ParseLaunch(fmt.Sprintf("videotestsrc is-live=true ! video/x-raw,width=320,height=240,framerate=15/1 ! "+
+	pp := playing(t, fmt.Sprintf("videotestsrc is-live=true ! video/x-raw,width=320,height=240,framerate=15/1 ! "+
 		"x264enc tune=zerolatency speed-preset=ultrafast key-int-max=15 ! h264parse ! "+
 		"nedwhipsink location=%q token=%q", ctl+"/whip", cfg.Token))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pp := pub.(gst.Pipeline)
-	pp.SetState(gst.StatePlaying)
 	defer pp.SetState(gst.StateNull)
 
 	vctx, vcancel := context.WithTimeout(context.Background(), 40*time.Second)
@@ -956,15 +959,9 @@ func TestWHIPRepublish(t *testing.T) {
 	}()
 	publish := func(pattern string) gst.Pipeline {
 		t.Helper()
-		el, err := gst.ParseLaunch(fmt.Sprintf("videotestsrc is-live=true pattern=%s ! video/x-raw,width=320,height=240,framerate=15/1 ! "+
+		return playing(t, fmt.Sprintf("videotestsrc is-live=true pattern=%s ! video/x-raw,width=320,height=240,framerate=15/1 ! "+
 			"x264enc tune=zerolatency speed-preset=ultrafast key-int-max=15 ! h264parse ! nedwhipsink name=s location=%q  "+
 			"audiotestsrc is-live=true samplesperbuffer=960 ! audio/x-raw,rate=48000,channels=2 ! opusenc ! s.audio", pattern, ctl+"/whip"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		p := el.(gst.Pipeline)
-		p.SetState(gst.StatePlaying)
-		return p
 	}
 	vctx, vcancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer vcancel()
@@ -1056,14 +1053,8 @@ func TestLiveURIStallRetry(t *testing.T) {
 	pc.Close()
 	send := func() gst.Pipeline {
 		t.Helper()
-		el, err := gst.ParseLaunch(fmt.Sprintf("videotestsrc is-live=true ! video/x-raw,width=320,height=240,framerate=15/1 ! "+
+		return playing(t, fmt.Sprintf("videotestsrc is-live=true ! video/x-raw,width=320,height=240,framerate=15/1 ! "+
 			"x264enc tune=zerolatency speed-preset=ultrafast key-int-max=5 ! mpegtsmux ! udpsink host=127.0.0.1 port=%d", port))
-		if err != nil {
-			t.Fatal(err)
-		}
-		p := el.(gst.Pipeline)
-		p.SetState(gst.StatePlaying)
-		return p
 	}
 	sender := send()
 

@@ -150,12 +150,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) authorized(w http.ResponseWriter, r *http.Request) bool {
-	if wish.BearerOK(r, s.opts.Token) {
+	if wish.Authorize(w, r, s.opts.Token, "ingest") {
 		return true
 	}
 	s.update(func(st *Stats) { st.Unauthorized++ })
-	w.Header().Set("WWW-Authenticate", `Bearer realm="ingest"`)
-	wish.Error(w, http.StatusUnauthorized, "unauthorized")
 	return false
 }
 
