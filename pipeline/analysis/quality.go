@@ -1,7 +1,9 @@
 package analysis
 
 import (
+	"maps"
 	"math"
+	"slices"
 
 	"github.com/nedstream/nedstream/plugin/nedfilter"
 )
@@ -66,6 +68,25 @@ type LoopStats struct {
 	// JawR is the Pearson correlation of the per-frame jawOpen tracks,
 	// output vs input (how well the edit keeps the speech).
 	JawR float64
+	// Tracks splits the speech comparison by the input's face track (a
+	// shot or a person), in order of first appearance: a pooled JawR below
+	// the per-track ones means the edit changes how open the measurement
+	// reads each speaker's mouth by a different factor.
+	Tracks []TrackSpeech
+}
+
+// TrackSpeech is the speech (jawOpen) comparison over one input track.
+type TrackSpeech struct {
+	// TrackID is the input's track id; Frames the frames compared.
+	TrackID uint64
+	Frames  int
+	// JawIn and JawOut are the mean jawOpen of input and output.
+	JawIn, JawOut float64
+	// R is the Pearson correlation within the track, Gain the
+	// least-squares slope of output on input (above 1: the edit's mouth
+	// reads as moving more than the input's; NaN when the input's jawOpen
+	// is constant).
+	R, Gain float64
 }
 
 // Delta is the mean change Out - In.
@@ -77,7 +98,10 @@ func Compare(in, out map[uint64]nedfilter.FaceInfo) LoopStats {
 	var ja, jb []float64
 	var sq Coeffs
 	pairs := 0
-	for f, x := range in {
+	type series struct{ in, out []float64 }
+	byTrack := map[uint64]*series{}
+	for _, f := range slices.Sorted(maps.Keys(in)) {
+		x := in[f]
 		y, ok := out[f]
 		if !ok {
 			continue
@@ -88,6 +112,14 @@ func Compare(in, out map[uint64]nedfilter.FaceInfo) LoopStats {
 		s.Out = s.Out.add(cy, 1)
 		ja = append(ja, cx.JawOpen)
 		jb = append(jb, cy.JawOpen)
+		tr := byTrack[x.TrackID]
+		if tr == nil {
+			tr = &series{}
+			byTrack[x.TrackID] = tr
+			s.Tracks = append(s.Tracks, TrackSpeech{TrackID: x.TrackID})
+		}
+		tr.in = append(tr.in, cx.JawOpen)
+		tr.out = append(tr.out, cy.JawOpen)
 		if p, ok := in[f-1]; ok && f > 0 {
 			d := cx.add(CoeffsOf(p), -1)
 			sq = sq.add(d.mul(d), 1)
@@ -102,7 +134,34 @@ func Compare(in, out map[uint64]nedfilter.FaceInfo) LoopStats {
 		s.Noise = Coeffs{}.add(sq, 1/(2*float64(pairs))).sqrt()
 	}
 	s.JawR = Pearson(ja, jb)
+	for i := range s.Tracks {
+		t := &s.Tracks[i]
+		tr := byTrack[t.TrackID]
+		t.Frames = len(tr.in)
+		t.JawIn, t.JawOut = mean(tr.in), mean(tr.out)
+		t.R = Pearson(tr.in, tr.out)
+		var sxy, sxx float64
+		for k := range tr.in {
+			sxy += (tr.in[k] - t.JawIn) * (tr.out[k] - t.JawOut)
+			sxx += (tr.in[k] - t.JawIn) * (tr.in[k] - t.JawIn)
+		}
+		t.Gain = math.NaN()
+		if sxx > 0 {
+			t.Gain = sxy / sxx
+		}
+	}
 	return s
+}
+
+func mean(x []float64) float64 {
+	if len(x) == 0 {
+		return 0
+	}
+	var s float64
+	for _, v := range x {
+		s += v
+	}
+	return s / float64(len(x))
 }
 
 // Pearson is the correlation coefficient of two equally long series (0

@@ -251,7 +251,39 @@ func printTable(w io.Writer, o evalOptions, rows []evalRow) {
 		n := rows[0].loop.Noise
 		fmt.Fprintf(w, "intensity %g, %d frames compared in the closed loop; frame-to-frame noise of the input: smile %.3f frown %.3f browInnerUp %.3f browDown %.3f eyeWide %.3f\n",
 			o.intensity, rows[0].loop.Frames, n.Smile, n.Frown, n.BrowInnerUp, n.BrowDown, n.EyeWide)
+		printTracks(w, rows)
 	}
+}
+
+// printTracks splits the speech correlation by the input's face track:
+// per emotion and track, r within the track and the gain (least-squares
+// slope of the output's jawOpen on the input's).
+func printTracks(w io.Writer, rows []evalRow) {
+	tracks := rows[0].loop.Tracks
+	if len(tracks) < 2 {
+		return
+	}
+	fmt.Fprintf(w, "\nspeech by input track (jawOpen, output vs input: r within the track, gain = least-squares slope)\n")
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "emotion\t")
+	for _, t := range tracks {
+		fmt.Fprintf(tw, "track %d (%d frames, in %.3f)\t", t.TrackID, t.Frames, t.JawIn)
+	}
+	fmt.Fprintf(tw, "pooled r\t\n")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t", r.emotion)
+		for _, t := range tracks {
+			i := slices.IndexFunc(r.loop.Tracks, func(x analysis.TrackSpeech) bool { return x.TrackID == t.TrackID })
+			if i < 0 {
+				fmt.Fprintf(tw, "-\t")
+				continue
+			}
+			x := r.loop.Tracks[i]
+			fmt.Fprintf(tw, "r %.2f gain %.2f\t", x.R, x.Gain)
+		}
+		fmt.Fprintf(tw, "%.3f\t\n", r.loop.JawR)
+	}
+	tw.Flush()
 }
 
 // isImage reports whether the input is a still image (PNG or JPEG).
