@@ -217,8 +217,11 @@ func TestAudioVideoSyncAndStats(t *testing.T) {
 	} else if rtts[len(rtts)-1] > 500 {
 		t.Errorf("loopback RTT %v ms is implausible", rtts[len(rtts)-1])
 	}
-	if !regexp.MustCompile(`event=\(string\)left.*bitrate=\(double\)[1-9][0-9.e+]*.*packets-sent=\(guint64\)[1-9]`).MatchString(text) {
-		t.Errorf("the left message lacks the viewer's bitrate and packet totals:\n%s", text)
+	if !regexp.MustCompile(`event=\(string\)left.*bitrate=\(double\)[1-9][0-9.e+]*.*packets-sent=\(guint64\)[1-9].*audio-packets-sent=\(guint64\)[1-9]`).MatchString(text) {
+		t.Errorf("the left message lacks the viewer's bitrate and packet totals (all media, audio):\n%s", text)
+	}
+	if !regexp.MustCompile(nedwhepsink.StatsMessageName + `, .*audio-receiver-reports=\(guint64\)[1-9]`).MatchString(text) {
+		t.Errorf("no %s message carries the audio stream's receiver reports:\n%s", nedwhepsink.StatsMessageName, text)
 	}
 	t.Logf("%d stats messages with RTT, last %.2f ms", len(rtts), rtts[max(0, len(rtts)-1)])
 }

@@ -3,7 +3,9 @@ package fanout
 import "time"
 
 // ViewerStats describes what one viewer has been sent and what its RTCP
-// receiver reports say (video stream).
+// receiver reports say. The sent counters and the bitrate cover all media;
+// the receiver-report fields are the video stream's, Audio has the audio
+// stream's.
 type ViewerStats struct {
 	ID     string
 	Joined time.Time
@@ -33,4 +35,20 @@ type ViewerStats struct {
 	// Overflows counts how often the viewer's send queue was full and its
 	// backlog was dropped (a viewer, or the machine, too slow).
 	Overflows uint64
+
+	// Audio is the audio stream's part (zero for a viewer without audio).
+	Audio AudioStats
+}
+
+// AudioStats is what one viewer has been sent on its audio track and what
+// the RTCP receiver reports for that track say.
+type AudioStats struct {
+	PacketsSent uint64
+	BytesSent   uint64 // RTP header + payload, before SRTP
+
+	// From the latest receiver report of the audio stream.
+	FractionLost    float64 // 0..1
+	PacketsLost     int64   // cumulative
+	Jitter          time.Duration
+	ReceiverReports uint64
 }

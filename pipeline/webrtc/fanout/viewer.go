@@ -158,12 +158,13 @@ func (v *Viewer) run() {
 				}
 				v.mu.Unlock()
 			}
-			v.write(v.trackFor(it.video), it.pkts, it.now)
+			v.write(it.video, it.pkts, it.now)
 		}
 	}
 }
 
-func (v *Viewer) write(t *gatedTrack, pkts []*rtp.Packet, now time.Time) {
+func (v *Viewer) write(video bool, pkts []*rtp.Packet, now time.Time) {
+	t := v.trackFor(video)
 	var n, errs uint64
 	for _, p := range pkts {
 		if err := t.WriteRTP(p); err != nil {
@@ -176,6 +177,10 @@ func (v *Viewer) write(t *gatedTrack, pkts []*rtp.Packet, now time.Time) {
 	v.stats.PacketsSent += uint64(len(pkts)) - errs
 	v.stats.BytesSent += n
 	v.stats.WriteErrors += errs
+	if !video {
+		v.stats.Audio.PacketsSent += uint64(len(pkts)) - errs
+		v.stats.Audio.BytesSent += n
+	}
 	if v.win.start.IsZero() {
 		v.win.start = now
 	}
@@ -213,14 +218,14 @@ func (v *Viewer) readRTCP(s *webrtc.RTPSender) {
 				v.b.limiter.request(KeyframeRequest{Reason: ReasonFIR, ViewerID: v.id})
 			case *rtcp.ReceiverReport:
 				for _, r := range p.Reports {
-					if r.SSRC == ssrc && isVideo {
-						v.receiverReport(r)
+					if r.SSRC == ssrc {
+						v.receiverReport(r, isVideo)
 					}
 				}
 			case *rtcp.SenderReport: // a sendrecv peer's reports carry ours too
 				for _, r := range p.Reports {
-					if r.SSRC == ssrc && isVideo {
-						v.receiverReport(r)
+					if r.SSRC == ssrc {
+						v.receiverReport(r, isVideo)
 					}
 				}
 			}
@@ -234,7 +239,18 @@ func (v *Viewer) count(fn func(*ViewerStats)) {
 	v.mu.Unlock()
 }
 
-func (v *Viewer) receiverReport(r rtcp.ReceptionReport) {
+// receiverReport records a report block about our video or audio stream.
+func (v *Viewer) receiverReport(r rtcp.ReceptionReport, video bool) {
+	if !video {
+		v.mu.Lock()
+		a := &v.stats.Audio
+		a.FractionLost = float64(r.FractionLost) / 256
+		a.PacketsLost = int64(r.TotalLost)
+		a.Jitter = time.Duration(float64(r.Jitter) / float64(Opus.ClockRate()) * float64(time.Second))
+		a.ReceiverReports++
+		v.mu.Unlock()
+		return
+	}
 	rtt := time.Duration(0)
 	if r.LastSenderReport != 0 {
 		// RFC 3550 6.4.1: RTT = A - LSR - DLSR in 1/65536 s.

@@ -119,24 +119,30 @@ func TestFanout(t *testing.T) {
 }
 
 // TestReceiverReportStats: after a few seconds the viewer's RTCP receiver
-// reports give the server RTT and loss figures and a bitrate.
+// reports give the server RTT and loss figures and a bitrate, for the
+// video and, separately, the audio stream.
 func TestReceiverReportStats(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	r := newRig(t, rigOptions{feed: true})
-	v := dial(t, ctx, r.endpoint, "", false)
-	if err := v.WaitFor(ctx, func(_ []int, video, _ int) bool { return video > 0 }); err != nil {
+	r := newRig(t, rigOptions{feed: true, audio: true})
+	v := dial(t, ctx, r.endpoint, "", true)
+	if err := v.WaitFor(ctx, func(_ []int, video, audio int) bool { return video > 0 && audio > 0 }); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, 10*time.Second, "receiver reports with RTT", func() bool {
+	waitUntil(t, 10*time.Second, "receiver reports with RTT, for video and audio", func() bool {
 		s := r.srv.Sessions()
-		return len(s) == 1 && s[0].Stats.ReceiverReports > 0 && s[0].Stats.RTT > 0 && s[0].Stats.Bitrate > 0
+		return len(s) == 1 && s[0].Stats.ReceiverReports > 0 && s[0].Stats.RTT > 0 && s[0].Stats.Bitrate > 0 &&
+			s[0].Stats.Audio.ReceiverReports > 0
 	})
 	st := r.srv.Sessions()[0].Stats
-	if st.RTT > 500*time.Millisecond || st.FractionLost != 0 {
-		t.Errorf("loopback stats look wrong: rtt %v, loss %v", st.RTT, st.FractionLost)
+	if st.RTT > 500*time.Millisecond || st.FractionLost != 0 || st.Audio.FractionLost != 0 {
+		t.Errorf("loopback stats look wrong: rtt %v, loss %v, audio loss %v", st.RTT, st.FractionLost, st.Audio.FractionLost)
 	}
-	t.Logf("rtt %v, bitrate %.0f bit/s, lost %d, reports %d", st.RTT, st.Bitrate, st.PacketsLost, st.ReceiverReports)
+	if a := st.Audio; a.PacketsSent == 0 || a.PacketsSent >= st.PacketsSent || a.BytesSent == 0 || a.BytesSent >= st.BytesSent {
+		t.Errorf("audio sent %d packets / %d bytes of %d / %d in all", a.PacketsSent, a.BytesSent, st.PacketsSent, st.BytesSent)
+	}
+	t.Logf("rtt %v, bitrate %.0f bit/s, lost %d, reports %d; audio: %d packets, jitter %v, reports %d",
+		st.RTT, st.Bitrate, st.PacketsLost, st.ReceiverReports, st.Audio.PacketsSent, st.Audio.Jitter, st.Audio.ReceiverReports)
 }
 
 // TestAuth: POST needs the bearer token; failures say nothing more than 401.

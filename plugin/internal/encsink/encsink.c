@@ -73,6 +73,12 @@ ned_enc_post_message (GstElement * e, const char *name, const char **keys,
         "firs", G_TYPE_UINT64, st->firs,
         "overflows", G_TYPE_UINT64, st->overflows,
         "time-to-first-frame-ms", G_TYPE_DOUBLE, st->time_to_first_frame_ms,
+        "audio-packets-sent", G_TYPE_UINT64, st->audio_packets_sent,
+        "audio-bytes-sent", G_TYPE_UINT64, st->audio_bytes_sent,
+        "audio-fraction-lost", G_TYPE_DOUBLE, st->audio_fraction_lost,
+        "audio-packets-lost", G_TYPE_INT64, st->audio_packets_lost,
+        "audio-jitter-ms", G_TYPE_DOUBLE, st->audio_jitter_ms,
+        "audio-receiver-reports", G_TYPE_UINT64, st->audio_receiver_reports,
         NULL);
   gst_element_post_message (e, gst_message_new_element (GST_OBJECT (e), s));
 }

@@ -30,6 +30,13 @@ typedef struct
   guint64 plis;
   guint64 firs;
   guint64 overflows;
+  /* the audio stream's (zero without audio) */
+  double audio_fraction_lost;
+  double audio_jitter_ms;
+  guint64 audio_packets_sent;
+  guint64 audio_bytes_sent;
+  gint64 audio_packets_lost;
+  guint64 audio_receiver_reports;
 } NedEncStats;
 
 /* ned_enc_post_message posts an element message name with n string fields

@@ -19,8 +19,11 @@ type Field struct{ Key, Value string }
 // PostMessage posts an element message called name from the sink with the
 // string fields and, when stats is not nil, the statistics fields:
 // bitrate (bit/s sent), fraction-lost (0..1) and packets-lost, jitter-ms
-// and rtt-ms (from the peer's RTCP receiver reports), receiver-reports,
-// packets-sent, bytes-sent, plis, firs, overflows, time-to-first-frame-ms.
+// and rtt-ms (from the peer's RTCP receiver reports on the video stream),
+// receiver-reports, packets-sent, bytes-sent (all media), plis, firs,
+// overflows, time-to-first-frame-ms, and the audio stream's
+// audio-packets-sent, audio-bytes-sent, audio-fraction-lost,
+// audio-packets-lost, audio-jitter-ms and audio-receiver-reports.
 func PostMessage(sink gobject.Object, name string, fields []Field, stats *fanout.ViewerStats) {
 	cname := C.CString(name)
 	defer C.free(unsafe.Pointer(cname))
@@ -65,5 +68,11 @@ func cStats(v fanout.ViewerStats) C.NedEncStats {
 		plis:                   C.guint64(v.PLIs),
 		firs:                   C.guint64(v.FIRs),
 		overflows:              C.guint64(v.Overflows),
+		audio_fraction_lost:    C.double(v.Audio.FractionLost),
+		audio_jitter_ms:        ms(v.Audio.Jitter),
+		audio_packets_sent:     C.guint64(v.Audio.PacketsSent),
+		audio_bytes_sent:       C.guint64(v.Audio.BytesSent),
+		audio_packets_lost:     C.gint64(v.Audio.PacketsLost),
+		audio_receiver_reports: C.guint64(v.Audio.ReceiverReports),
 	}
 }
