@@ -14,10 +14,18 @@ import "github.com/nedstream/nedstream/models/blendshape"
 // the ICT shape: brows moved 1.9-3.9 px, measured 0.2-0.7 px; mouth corners
 // 7.8 px, measured 6.8 px, smile 0.50 -> 0.77 instead of 1.0), while removing
 // an expression (a fall) measures in full or more (sad: smile 0.50 -> 0.03
-// at gain 1). Rises are therefore overdriven. A smile removal is damped
-// instead: in full it also changed how open the re-analysed mouth reads
-// (jawOpen 2x on one speaker, 0.5x on another; the speech correlation fell
-// to 0.75-0.83); at 0.55 it still lowers the measured smile by 0.36 and keeps
+// at gain 1). Rises are therefore overdriven: the smile 1.8x, the brow
+// lowering 3x (angry's AU4 measured nothing on the clip at gain 1), the
+// inner brow raise 1.5x. The brow raises had 3x (inner) and 1.5x (outer)
+// until they showed as vertical streaks of stretched skin between the brows
+// and the lids on a frowning face (talking_face.mp4, frame 90, surprised);
+// they also measured worse there (surprised's browInnerUp +0.022 at 3/1.5,
+// +0.030 at 1.5/1; speech correlation 0.882 vs 0.886). At 1/1 the streaks
+// go as well, but sad lowers the astronaut's measured smile by only 0.29
+// (0.32 at 1.5: MediaPipe reads the smile with the brows). A smile
+// removal is damped instead: in full it also changed how open the
+// re-analysed mouth reads (jawOpen 2x on one speaker, 0.5x on another; the
+// speech correlation fell to 0.75-0.83); at 0.55 it still lowers the measured smile by 0.36 and keeps
 // the correlation at 0.9 or more. Above FallKnee a removal is not damped:
 // MediaPipe's smile reading saturates at 0.9-1 for a broad smile, so there a
 // unit of reading stands for more of the shape (astronaut.png, smile 0.92:
@@ -30,8 +38,7 @@ var upGains, downGains = func() (up, down [blendshape.Count]float64) {
 	for name, v := range map[string]float64{
 		"mouthSmileLeft": 1.8, "mouthSmileRight": 1.8, // AU12
 		"browDownLeft": 3, "browDownRight": 3, // AU4
-		"browInnerUp":     3,                            // AU1
-		"browOuterUpLeft": 1.5, "browOuterUpRight": 1.5, // AU2
+		"browInnerUp": 1.5, // AU1
 	} {
 		up[blendshape.Index(name)] = v
 	}
