@@ -119,12 +119,21 @@ func TestAstronaut(t *testing.T) {
 				inner := polygon(dst, innerLips)
 				lipL, _ := luma(im, polygon(f.Landmarks, outerLips), 1)
 				mouthL, n := luma(out, inner, 1.5)
-				t.Logf("mouth area %.0f -> %.0f px²; lips luminance %.1f, opened mouth %.1f (%d px)", st.SourceMouthArea, st.TargetMouthArea, lipL, mouthL, n)
+				// The revealed interior (the source's teeth stay with the
+				// lips) is dark, but not darker than the darkest tones of
+				// the face (pupils, nostrils).
+				darkQ, minQ := lumaQuantile(out, inner, 1.5, 0.25), lumaQuantile(out, inner, 1.5, 0.02)
+				faceDark := lumaQuantile(im, polygon(f.Landmarks, []int{33, 105, 334, 263, 291, 152, 61}), 0, 0.01)
+				t.Logf("mouth area %.0f -> %.0f px²; lips luminance %.1f, opened mouth mean %.1f, darkest quarter %.1f, 2%% %.1f (%d px); face 1%% %.1f",
+					st.SourceMouthArea, st.TargetMouthArea, lipL, mouthL, darkQ, minQ, n, faceDark)
 				if st.TargetMouthArea < 1.5*st.SourceMouthArea || st.MouthPixels == 0 {
 					t.Errorf("mouth did not open: %+v", st)
 				}
-				if !(mouthL < 0.75*lipL) {
-					t.Errorf("opened mouth luminance %.1f, want below 0.75 x the lips' %.1f", mouthL, lipL)
+				if !(darkQ < 0.6*lipL) {
+					t.Errorf("opened mouth's darkest quarter at luminance %.1f, want below 0.6 x the lips' %.1f", darkQ, lipL)
+				}
+				if minQ < faceDark-2 {
+					t.Errorf("opened mouth reaches luminance %.1f, darker than the face's darkest 1%% (%.1f)", minQ, faceDark)
 				}
 			}
 		})

@@ -1,6 +1,7 @@
 package render_test
 
 import (
+	"slices"
 	"math"
 	"math/rand/v2"
 	"path/filepath"
@@ -222,6 +223,28 @@ func luma(im raster.Image, poly [][2]float64, margin float64) (float64, int) {
 		return 0, 0
 	}
 	return s / float64(n), n
+}
+
+// lumaQuantile is the q-quantile (0..1) of the luminance of the pixels
+// whose centres are inside poly and farther than margin px from its
+// outline (-1 when there are none).
+func lumaQuantile(im raster.Image, poly [][2]float64, margin, q float64) float64 {
+	var ls []float64
+	for y := 0; y < im.Height; y++ {
+		for x := 0; x < im.Width; x++ {
+			px, py := float64(x)+0.5, float64(y)+0.5
+			if !inside(poly, px, py) || distToPolygon(poly, px, py) < margin {
+				continue
+			}
+			r, g, b := im.RGB(x, y)
+			ls = append(ls, 0.299*float64(r)+0.587*float64(g)+0.114*float64(b))
+		}
+	}
+	if len(ls) == 0 {
+		return -1
+	}
+	slices.Sort(ls)
+	return ls[min(len(ls)-1, int(q*float64(len(ls))))]
 }
 
 // Inner and outer lip rings (landmark ids) for the tests' own polygons.

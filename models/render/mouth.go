@@ -14,15 +14,25 @@ import (
 // up to half the source gap: upper teeth stay with the upper lip, lower teeth
 // with the lower lip, nothing is stretched. What lies beyond half the source
 // gap is revealed inner mouth, blended (over a soft edge) toward the source
-// lip colour (mixed half and half with mouthRed) darkened by mouthShadeEdge next to that band and
-// mouthShadeCentre halfway between the lips (a vertical falloff), with
-// weight up to mouthFillMax.
+// lip colour (mixed half and half with mouthRed) darkened by
+// mouthShadeEdge next to that band and mouthShadeCentre halfway between the
+// lips (a vertical falloff), with weight up to mouthFillMax, and never
+// darker than the darkest tones of the source face (darkTone).
 const (
 	mouthShadeEdge   = 0.5
 	mouthShadeCentre = 0.25
 	mouthFillMax     = 0.97
 	minMouthArea     = 4.0 // px²
+	// darkShare is the share of the central face's pixels that darkTone
+	// takes as the face's darkest tone.
+	darkShare = 0.01
 )
+
+// darkToneRefs are the points whose bounding box is the central face that
+// darkTone samples: the outer eye corners, the mouth corners, the chin and
+// the middle of the brows (eyes and nostrils inside; no background and
+// little hair for a face that is not turned far).
+var darkToneRefs = [...]int{33, 263, 61, 291, 152, 105, 334}
 
 // mouthRed is the red-brown mixed into the lip colour for the inner mouth.
 var mouthRed = [3]float64{140, 55, 50}
@@ -129,6 +139,7 @@ func (w *Warper) fillMouth(img raster.Image, rg region, as, ad float64) int {
 		}
 	}
 	lr, lg, lb := w.lipColour(rg, img.Format)
+	floor := w.darkTone(rg, img.Format)
 	// Half the lip colour, half a red-brown: the lips may be pale or
 	// sampled on teeth, and the inner mouth is reddish.
 	lr, lg, lb = (lr+mouthRed[0])/2, (lg+mouthRed[1])/2, (lb+mouthRed[2])/2
@@ -179,9 +190,15 @@ func (w *Warper) fillMouth(img raster.Image, rg region, as, ad float64) int {
 				sr, sg, sb = float64(img.Pix[i+ro]), float64(img.Pix[i+gO]), float64(img.Pix[i+bo])
 			}
 			k := mouthShadeEdge - (mouthShadeEdge-mouthShadeCentre)*math.Sin(math.Pi*du/h)
-			img.Pix[i+ro] = byte(sr + (lr*k-sr)*wt + 0.5)
-			img.Pix[i+gO] = byte(sg + (lg*k-sg)*wt + 0.5)
-			img.Pix[i+bo] = byte(sb + (lb*k-sb)*wt + 0.5)
+			cr, cg, cb := lr*k, lg*k, lb*k
+			if l := luma(cr, cg, cb); l < floor {
+				// Lift to the face's darkest tone, keeping the hue.
+				f := floor / math.Max(l, 1)
+				cr, cg, cb = math.Min(cr*f, 255), math.Min(cg*f, 255), math.Min(cb*f, 255)
+			}
+			img.Pix[i+ro] = byte(sr + (cr-sr)*wt + 0.5)
+			img.Pix[i+gO] = byte(sg + (cg-sg)*wt + 0.5)
+			img.Pix[i+bo] = byte(sb + (cb-sb)*wt + 0.5)
 			n++
 		}
 	}
@@ -258,6 +275,48 @@ func (w *Warper) lipColour(rg region, f raster.Format) (r, g, b float64) {
 	}
 	return r / float64(n), g / float64(n), b / float64(n)
 }
+
+// darkTone returns the luminance (0..255) at or below which darkShare of
+// the source's central face pixels lie (darkToneRefs; at most about 48x48
+// samples): the darkest tone the camera records on this face (pupils,
+// lash lines, nostrils). The revealed inner mouth is not drawn darker: on
+// a low-contrast or blurred picture a near-black fill stood out as a
+// pasted-on bar. 0 when the box is empty.
+func (w *Warper) darkTone(rg region, f raster.Format) float64 {
+	minx, miny, maxx, maxy := math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)
+	for _, k := range darkToneRefs {
+		p := w.ps[k]
+		minx, maxx = math.Min(minx, p.x), math.Max(maxx, p.x)
+		miny, maxy = math.Min(miny, p.y), math.Max(maxy, p.y)
+	}
+	x0, x1 := max(0, int(minx)-rg.x0), min(rg.bw-1, int(maxx)-rg.x0)
+	y0, y1 := max(0, int(miny)-rg.y0), min(rg.bh-1, int(maxy)-rg.y0)
+	if x0 > x1 || y0 > y1 {
+		return 0
+	}
+	step := max(1, max(x1-x0, y1-y0)/48)
+	ro, gO, bo := f.Offsets()
+	bs := rg.bw * 4
+	var hist [256]int
+	n := 0
+	for y := y0; y <= y1; y += step {
+		for x := x0; x <= x1; x += step {
+			i := y*bs + x*4
+			hist[int(luma(float64(w.buf[i+ro]), float64(w.buf[i+gO]), float64(w.buf[i+bo])))]++
+			n++
+		}
+	}
+	want := max(1, int(math.Ceil(darkShare*float64(n))))
+	for l, c := range hist {
+		if want -= c; want <= 0 {
+			return float64(l)
+		}
+	}
+	return 255
+}
+
+// luma is the Rec. 601 luminance of an RGB colour.
+func luma(r, g, b float64) float64 { return 0.299*r + 0.587*g + 0.114*b }
 
 // smooth is smoothstep on [0, 1], clamped.
 func smooth(t float64) float64 {

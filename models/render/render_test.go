@@ -264,10 +264,27 @@ func TestMouthCornerMoves(t *testing.T) {
 func lipsFace(lm []face.Point3) raster.Image {
 	im := raster.NewImage(640, 480, raster.RGBA)
 	outer, inner := polygon(lm, outerLips), polygon(lm, innerLips)
+	// Pupils: the darkest tones of a real face.
+	type disc struct{ x, y, r float64 }
+	var pupils []disc
+	for _, e := range [][2]int{{33, 133}, {263, 362}} {
+		a, b := lm[e[0]], lm[e[1]]
+		pupils = append(pupils, disc{float64(a.X+b.X) / 2, float64(a.Y+b.Y) / 2, math.Abs(float64(a.X-b.X)) / 5})
+	}
+	inPupil := func(x, y float64) bool {
+		for _, d := range pupils {
+			if math.Hypot(x-d.x, y-d.y) < d.r {
+				return true
+			}
+		}
+		return false
+	}
 	for y := 0; y < im.Height; y++ {
 		for x := 0; x < im.Width; x++ {
 			px, py := float64(x)+0.5, float64(y)+0.5
 			switch {
+			case inPupil(px, py):
+				im.SetRGB(x, y, 30, 25, 25)
 			case inside(inner, px, py):
 				im.SetRGB(x, y, 40, 15, 15)
 			case inside(outer, px, py):
@@ -319,6 +336,30 @@ func TestMouthFill(t *testing.T) {
 	}
 	if fillL > 0.6*lipL || fillL >= plainL {
 		t.Errorf("revealed mouth luminance %.1f, want well below the lips' %.1f and the plain warp's %.1f", fillL, lipL, plainL)
+	}
+
+	// A washed-out picture (low contrast, as from a cheap camera in a
+	// bright room): the revealed mouth is still darker than the lips but
+	// not darker than the face's darkest tone (the pupils), where a
+	// near-black fill would stand out as a pasted-on bar.
+	low := im0.Clone()
+	for i := range low.Pix {
+		if i%4 != 3 {
+			low.Pix[i] = 110 + low.Pix[i]/2
+		}
+	}
+	lowLip, _ := luma(low, polygon(src, outerLips), 0)
+	pupilL := 0.299*(110+30/2) + 0.587*(110+25/2) + 0.114*(110+25/2)
+	lowFilled := low.Clone()
+	if _, err := w.Render(lowFilled, src, dst, render.DefaultOptions); err != nil {
+		t.Fatal(err)
+	}
+	lowL, _ := luma(lowFilled, inner, 2)
+	lowMin := lumaQuantile(lowFilled, inner, 2, 0)
+	t.Logf("low contrast: lips %.1f, pupils %.1f, revealed mouth mean %.1f, darkest %.1f", lowLip, pupilL, lowL, lowMin)
+	if lowL > 0.9*lowLip || lowMin < pupilL-2 {
+		t.Errorf("low contrast: revealed mouth mean %.1f (lips %.1f), darkest %.1f, want darker than the lips and not below the pupils' %.1f",
+			lowL, lowLip, lowMin, pupilL)
 	}
 
 	// Closing: from an open mouth to the closed one above.
