@@ -93,9 +93,14 @@ func TestEmotionsClosedLoop(t *testing.T) {
 			}
 			return ""
 		}},
+		// A single frame, measured by a fresh engine: the rise reads less
+		// than over a tracked still (+0.06 here, +0.17 in the pipeline's
+		// TestEditStill; it was +0.1 and more while the brow raises were
+		// overdriven 3x, see models/render/gains.go), and a still's
+		// measurement noise is about 0.002.
 		{manipulator.Surprised, func(a, b face.Face) string {
-			if coef(b, "browInnerUp") <= coef(a, "browInnerUp")+0.1 {
-				return "browInnerUp did not rise"
+			if coef(b, "browInnerUp") <= coef(a, "browInnerUp")+0.04 {
+				return "browInnerUp did not rise by 0.04"
 			}
 			return ""
 		}},
