@@ -17,19 +17,19 @@ import (
 // lip colour (mixed half and half with mouthRed) darkened by
 // mouthShadeEdge next to that band and mouthShadeCentre halfway between the
 // lips (a vertical falloff), with weight up to mouthFillMax, and never
-// darker than the darkest tones of the source face (darkTone).
+// darker than the darkest tones of the source face (faceTones).
 const (
 	mouthShadeEdge   = 0.5
 	mouthShadeCentre = 0.25
 	mouthFillMax     = 0.97
 	minMouthArea     = 4.0 // px²
 	// darkShare is the share of the central face's pixels that darkTone
-	// takes as the face's darkest tone.
+	// takes as the face's darkest tone (faceTones).
 	darkShare = 0.01
 )
 
 // darkToneRefs are the points whose bounding box is the central face that
-// darkTone samples: the outer eye corners, the mouth corners, the chin and
+// faceTones samples: the outer eye corners, the mouth corners, the chin and
 // the middle of the brows (eyes and nostrils inside; no background and
 // little hair for a face that is not turned far).
 var darkToneRefs = [...]int{33, 263, 61, 291, 152, 105, 334}
@@ -139,7 +139,7 @@ func (w *Warper) fillMouth(img raster.Image, rg region, as, ad float64) int {
 		}
 	}
 	lr, lg, lb := w.lipColour(rg, img.Format)
-	floor := w.darkTone(rg, img.Format)
+	floor, _ := w.faceTones(rg, img.Format)
 	// Half the lip colour, half a red-brown: the lips may be pale or
 	// sampled on teeth, and the inner mouth is reddish.
 	lr, lg, lb = (lr+mouthRed[0])/2, (lg+mouthRed[1])/2, (lb+mouthRed[2])/2
@@ -276,13 +276,14 @@ func (w *Warper) lipColour(rg region, f raster.Format) (r, g, b float64) {
 	return r / float64(n), g / float64(n), b / float64(n)
 }
 
-// darkTone returns the luminance (0..255) at or below which darkShare of
-// the source's central face pixels lie (darkToneRefs; at most about 48x48
-// samples): the darkest tone the camera records on this face (pupils,
-// lash lines, nostrils). The revealed inner mouth is not drawn darker: on
-// a low-contrast or blurred picture a near-black fill stood out as a
-// pasted-on bar. 0 when the box is empty.
-func (w *Warper) darkTone(rg region, f raster.Format) float64 {
+// faceTones returns two luminances (0..255) of the source's central face
+// (darkToneRefs; at most about 48x48 samples): dark, at or below which
+// darkShare of the pixels lie, and the median. dark is the darkest tone the
+// camera records on this face (pupils, lash lines, nostrils): the revealed
+// inner mouth is not drawn darker, because on a low-contrast or blurred
+// picture a near-black fill stood out as a pasted-on bar. Both are 0 when
+// the box is empty.
+func (w *Warper) faceTones(rg region, f raster.Format) (dark, median float64) {
 	minx, miny, maxx, maxy := math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)
 	for _, k := range darkToneRefs {
 		p := w.ps[k]
@@ -292,7 +293,7 @@ func (w *Warper) darkTone(rg region, f raster.Format) float64 {
 	x0, x1 := max(0, int(minx)-rg.x0), min(rg.bw-1, int(maxx)-rg.x0)
 	y0, y1 := max(0, int(miny)-rg.y0), min(rg.bh-1, int(maxy)-rg.y0)
 	if x0 > x1 || y0 > y1 {
-		return 0
+		return 0, 0
 	}
 	step := max(1, max(x1-x0, y1-y0)/48)
 	ro, gO, bo := f.Offsets()
@@ -306,13 +307,16 @@ func (w *Warper) darkTone(rg region, f raster.Format) float64 {
 			n++
 		}
 	}
-	want := max(1, int(math.Ceil(darkShare*float64(n))))
-	for l, c := range hist {
-		if want -= c; want <= 0 {
-			return float64(l)
+	quantile := func(q float64) float64 {
+		want := max(1, int(math.Ceil(q*float64(n))))
+		for l, c := range hist {
+			if want -= c; want <= 0 {
+				return float64(l)
+			}
 		}
+		return 255
 	}
-	return 255
+	return quantile(darkShare), quantile(0.5)
 }
 
 // luma is the Rec. 601 luminance of an RGB colour.

@@ -22,7 +22,8 @@ import (
 var ErrGeometry = errors.New("render: unusable face geometry")
 
 // Options tune one Render call. The zero value means the defaults, except
-// MouthFill, which is off unless set (DefaultOptions sets it).
+// MouthFill and EyeFill, which are off unless set (DefaultOptions sets
+// them).
 type Options struct {
 	// Ring is how far the anchor ring lies beyond the face, as a fraction
 	// of the distance from the oval's centre to the farthest landmark
@@ -39,13 +40,17 @@ type Options struct {
 	// the source: teeth stay with their lip and the revealed gap is
 	// darkened, instead of stretching the source mouth.
 	MouthFill bool
+	// EyeFill redraws each eye's opening when the lids move relative to
+	// the eye corners: the eyeball moves rigidly (the iris stays round) and
+	// the lids cover or uncover it, instead of stretching it with them.
+	EyeFill bool
 	// Workers is the number of goroutines, each writing its own band of
 	// rows; 0 means min(2, GOMAXPROCS).
 	Workers int
 }
 
 // DefaultOptions are the settings the element uses.
-var DefaultOptions = Options{Ring: 0.35, Feather: 0.5, MouthFill: true}
+var DefaultOptions = Options{Ring: 0.35, Feather: 0.5, MouthFill: true, EyeFill: true}
 
 func (o Options) resolve() (Options, error) {
 	if o.Ring == 0 {
@@ -90,8 +95,9 @@ type Stats struct {
 	// SourceMouthArea and TargetMouthArea are the areas (px²) of the
 	// inner-lip polygon before and after.
 	SourceMouthArea, TargetMouthArea float64
-	// MouthPixels is the number of pixels the mouth pass redrew.
-	MouthPixels int
+	// MouthPixels is the number of pixels the mouth pass redrew, EyePixels
+	// those the eye pass redrew.
+	MouthPixels, EyePixels int
 }
 
 // Limits of what Render accepts.
@@ -339,6 +345,9 @@ func (w *Warper) Render(img raster.Image, src, dst []face.Point3, opts Options) 
 	st.SourceMouthArea, st.TargetMouthArea = w.mouthAreas()
 	if o.MouthFill {
 		st.MouthPixels = w.fillMouth(img, rg, st.SourceMouthArea, st.TargetMouthArea)
+	}
+	if o.EyeFill {
+		st.EyePixels = w.fillEyes(img, rg, src)
 	}
 	return st, nil
 }
