@@ -75,6 +75,9 @@ func (w *Warper) fillEye(img raster.Image, rg region, src []face.Point3, loop []
 	for i, k := range loop {
 		S[i], T[i] = w.ps[k], w.pd[k]
 	}
+	if !finiteBox(S) || !finiteBox(T) {
+		return 0
+	}
 	if !(math.Abs(polyArea(S)) >= minEyeArea) || !(math.Abs(polyArea(T)) >= 1) {
 		return 0
 	}
@@ -107,7 +110,8 @@ func (w *Warper) fillEye(img raster.Image, rg region, src []face.Point3, loop []
 			ci, ri = c, r
 		}
 	}
-	sr, sg, sb, ok := w.scleraColour(rg, img.Format, S, ci, ri)
+	gs, gt := newPolyGrid(S), newPolyGrid(T)
+	sr, sg, sb, ok := w.scleraColour(rg, img.Format, &gs, ci, ri)
 	if !ok {
 		return 0
 	}
@@ -121,7 +125,7 @@ func (w *Warper) fillEye(img raster.Image, rg region, src []face.Point3, loop []
 	// is hidden too.
 	ir, ig, ib := sr*0.4, sg*0.4, sb*0.4
 	if ri > 0 {
-		if r, g, b, ok := w.meanIn(rg, img.Format, S, ci, ri); ok {
+		if r, g, b, ok := w.meanIn(rg, img.Format, &gs, ci, ri); ok {
 			ir, ig, ib = r, g, b
 		}
 	}
@@ -138,19 +142,19 @@ func (w *Warper) fillEye(img raster.Image, rg region, src []face.Point3, loop []
 	for y := y0; y <= y1; y++ {
 		for x := x0; x <= x1; x++ {
 			p := vec2{float64(x), float64(y)}
-			if !inPoly(p, T) {
+			edge := gt.depth(p)
+			if edge < 0 {
 				continue
 			}
-			edge := polyDist(p, T)
 			q := vec2{p.x - t.x, p.y - t.y}
 			var cr, cg, cb float64
 			switch {
 			// Source points closer than a pixel to the source lids would
 			// mix lid skin into the bilinear taps.
-			case inPoly(q, S) && polyDist(q, S) >= 1:
+			case gs.depth(q) >= 1:
 				cr, cg, cb = w.sampleBuf(rg, img.Format, q)
 			case ri > 0 && math.Hypot(q.x-ci.x, q.y-ci.y) < ri:
-				if m := (vec2{q.x, 2*ci.y - q.y}); inPoly(m, S) && polyDist(m, S) >= 1 {
+				if m := (vec2{q.x, 2*ci.y - q.y}); gs.depth(m) >= 1 {
 					cr, cg, cb = w.sampleBuf(rg, img.Format, m)
 				} else {
 					cr, cg, cb = ir, ig, ib
@@ -174,18 +178,13 @@ func (w *Warper) fillEye(img raster.Image, rg region, src []face.Point3, loop []
 // scleraColour is the mean colour of the brighter half of the source's
 // visible eye outside the iris (centre c, radius r; r 0 when unknown): the
 // white of the eye. ok is false when the opening shows no such pixel.
-func (w *Warper) scleraColour(rg region, f raster.Format, S []vec2, c vec2, r float64) (cr, cg, cb float64, ok bool) {
-	minx, miny, maxx, maxy := math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)
-	for _, p := range S {
-		minx, maxx = math.Min(minx, p.x), math.Max(maxx, p.x)
-		miny, maxy = math.Min(miny, p.y), math.Max(maxy, p.y)
-	}
+func (w *Warper) scleraColour(rg region, f raster.Format, S *polyGrid, c vec2, r float64) (cr, cg, cb float64, ok bool) {
 	type px struct{ r, g, b, l float64 }
 	var pxs []px
-	for y := max(0, int(math.Ceil(miny))-rg.y0); y <= min(rg.bh-1, int(maxy)-rg.y0); y++ {
-		for x := max(0, int(math.Ceil(minx))-rg.x0); x <= min(rg.bw-1, int(maxx)-rg.x0); x++ {
+	for y := max(0, S.y0-rg.y0); y <= min(rg.bh-1, S.y0+S.h-1-rg.y0); y++ {
+		for x := max(0, S.x0-rg.x0); x <= min(rg.bw-1, S.x0+S.w-1-rg.x0); x++ {
 			p := vec2{float64(x + rg.x0), float64(y + rg.y0)}
-			if !inPoly(p, S) || polyDist(p, S) < 1 || (r > 0 && math.Hypot(p.x-c.x, p.y-c.y) < r+1) {
+			if S.depth(p) < 1 || (r > 0 && math.Hypot(p.x-c.x, p.y-c.y) < r+1) {
 				continue
 			}
 			i := y*rg.bw*4 + x*4
@@ -212,13 +211,13 @@ func (w *Warper) scleraColour(rg region, f raster.Format, S []vec2, c vec2, r fl
 
 // meanIn is the mean colour of the source pixels inside the polygon S and
 // the circle (c, r).
-func (w *Warper) meanIn(rg region, f raster.Format, S []vec2, c vec2, r float64) (cr, cg, cb float64, ok bool) {
+func (w *Warper) meanIn(rg region, f raster.Format, S *polyGrid, c vec2, r float64) (cr, cg, cb float64, ok bool) {
 	ro, gO, bo := f.Offsets()
 	n := 0
 	for y := max(0, int(math.Ceil(c.y-r))-rg.y0); y <= min(rg.bh-1, int(c.y+r)-rg.y0); y++ {
 		for x := max(0, int(math.Ceil(c.x-r))-rg.x0); x <= min(rg.bw-1, int(c.x+r)-rg.x0); x++ {
 			p := vec2{float64(x + rg.x0), float64(y + rg.y0)}
-			if math.Hypot(p.x-c.x, p.y-c.y) >= r || !inPoly(p, S) {
+			if math.Hypot(p.x-c.x, p.y-c.y) >= r || S.depth(p) < 0 {
 				continue
 			}
 			i := y*rg.bw*4 + x*4
@@ -230,6 +229,90 @@ func (w *Warper) meanIn(rg region, f raster.Format, S []vec2, c vec2, r float64)
 		return 0, 0, 0, false
 	}
 	return cr / float64(n), cg / float64(n), cb / float64(n), true
+}
+
+// polyGrid rasterises a small polygon (an eye opening) over its bounding
+// box grown by 2 px: which pixels lie inside, and for those a chamfer
+// distance to the nearest pixel outside. Per-pixel tests then need the
+// exact geometry (16 edges) only near the outline; written by hand because
+// it is a few lines on a grid of a few thousand pixels.
+type polyGrid struct {
+	poly   []vec2
+	x0, y0 int
+	w, h   int
+	d      []float32 // 0 outside; inside, the chamfer distance (px) to the nearest outside pixel
+}
+
+func newPolyGrid(poly []vec2) polyGrid {
+	minx, miny, maxx, maxy := math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)
+	for _, p := range poly {
+		minx, maxx = math.Min(minx, p.x), math.Max(maxx, p.x)
+		miny, maxy = math.Min(miny, p.y), math.Max(maxy, p.y)
+	}
+	g := polyGrid{poly: poly, x0: int(math.Floor(minx)) - 2, y0: int(math.Floor(miny)) - 2}
+	g.w, g.h = int(math.Ceil(maxx))+3-g.x0, int(math.Ceil(maxy))+3-g.y0
+	g.d = make([]float32, g.w*g.h)
+	const far = 1e9
+	for y := 0; y < g.h; y++ {
+		for x := 0; x < g.w; x++ {
+			if inPoly(vec2{float64(x + g.x0), float64(y + g.y0)}, poly) {
+				g.d[y*g.w+x] = far
+			}
+		}
+	}
+	const diag = math.Sqrt2
+	at := func(x, y int) float32 {
+		if x < 0 || y < 0 || x >= g.w || y >= g.h {
+			return 0
+		}
+		return g.d[y*g.w+x]
+	}
+	for y := 0; y < g.h; y++ {
+		for x := 0; x < g.w; x++ {
+			if v := &g.d[y*g.w+x]; *v > 0 {
+				*v = min(*v, at(x-1, y)+1, at(x, y-1)+1, at(x-1, y-1)+diag, at(x+1, y-1)+diag)
+			}
+		}
+	}
+	for y := g.h - 1; y >= 0; y-- {
+		for x := g.w - 1; x >= 0; x-- {
+			if v := &g.d[y*g.w+x]; *v > 0 {
+				*v = min(*v, at(x+1, y)+1, at(x, y+1)+1, at(x+1, y+1)+diag, at(x-1, y+1)+diag)
+			}
+		}
+	}
+	return g
+}
+
+// depth returns how far p lies inside the polygon, from its outline (-1
+// outside): exact within about 2 px of the outline, deeper in a lower
+// bound of at least 1.75.
+func (g *polyGrid) depth(p vec2) float64 {
+	x, y := int(math.Round(p.x))-g.x0, int(math.Round(p.y))-g.y0
+	if x < 0 || y < 0 || x >= g.w || y >= g.h {
+		return -1
+	}
+	if d := float64(g.d[y*g.w+x]); d >= 2.5 {
+		return d - 0.75
+	}
+	if !inPoly(p, g.poly) {
+		return -1
+	}
+	return polyDist(p, g.poly)
+}
+
+// finiteBox reports whether every point is finite and the polygon's box is
+// small enough to rasterise (an eye, not a degenerate target).
+func finiteBox(poly []vec2) bool {
+	minx, miny, maxx, maxy := math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)
+	for _, p := range poly {
+		if math.IsNaN(p.x) || math.IsNaN(p.y) || math.IsInf(p.x, 0) || math.IsInf(p.y, 0) {
+			return false
+		}
+		minx, maxx = math.Min(minx, p.x), math.Max(maxx, p.x)
+		miny, maxy = math.Min(miny, p.y), math.Max(maxy, p.y)
+	}
+	return maxx-minx < 4096 && maxy-miny < 4096
 }
 
 // inPoly reports whether p lies inside the polygon (even-odd rule).
