@@ -1,10 +1,10 @@
 package render_test
 
 import (
-	"slices"
 	"math"
 	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 
