@@ -252,10 +252,25 @@ func newPolyGrid(poly []vec2) polyGrid {
 	g := polyGrid{poly: poly, x0: int(math.Floor(minx)) - 2, y0: int(math.Floor(miny)) - 2}
 	g.w, g.h = int(math.Ceil(maxx))+3-g.x0, int(math.Ceil(maxy))+3-g.y0
 	g.d = make([]float32, g.w*g.h)
+	// Scanline fill with the even-odd rule, as inPoly decides per point:
+	// each row's edge crossings, sorted, bound the inside spans.
 	const far = 1e9
+	var xs []float64
 	for y := 0; y < g.h; y++ {
-		for x := 0; x < g.w; x++ {
-			if inPoly(vec2{float64(x + g.x0), float64(y + g.y0)}, poly) {
+		py := float64(y + g.y0)
+		xs = xs[:0]
+		for i, j := 0, len(poly)-1; i < len(poly); j, i = i, i+1 {
+			a, b := poly[i], poly[j]
+			if (a.y > py) != (b.y > py) {
+				xs = append(xs, (b.x-a.x)*(py-a.y)/(b.y-a.y)+a.x)
+			}
+		}
+		slices.Sort(xs)
+		for k := 0; k+1 < len(xs); k += 2 {
+			// Pixels with xs[k] < x < xs[k+1] (inPoly's strict test).
+			x0 := max(0, int(math.Floor(xs[k]))+1-g.x0)
+			x1 := min(g.w-1, int(math.Ceil(xs[k+1]))-1-g.x0)
+			for x := x0; x <= x1; x++ {
 				g.d[y*g.w+x] = far
 			}
 		}
@@ -285,14 +300,17 @@ func newPolyGrid(poly []vec2) polyGrid {
 }
 
 // depth returns how far p lies inside the polygon, from its outline (-1
-// outside): exact within about 2 px of the outline, deeper in a lower
-// bound of at least 1.75.
+// outside): exact within about 1.75 px of the outline, deeper in a lower
+// bound of at least 1.
 func (g *polyGrid) depth(p vec2) float64 {
 	x, y := int(math.Round(p.x))-g.x0, int(math.Round(p.y))-g.y0
 	if x < 0 || y < 0 || x >= g.w || y >= g.h {
 		return -1
 	}
-	if d := float64(g.d[y*g.w+x]); d >= 2.5 {
+	// The outline passes within 0.75 px of the outside pixel nearest to
+	// the cell (a cell's half-diagonal is 0.71): deeper than 1.75 the
+	// pixel is at least 1 px inside, which is all the pass asks.
+	if d := float64(g.d[y*g.w+x]); d >= 1.75 {
 		return d - 0.75
 	}
 	if !inPoly(p, g.poly) {
