@@ -58,9 +58,9 @@ var eyeDefs = [2]struct {
 var irisGroups = [2]int{468, 473}
 
 // fillEyes runs the eye pass on both eyes (see above) after the warp and
-// returns the number of pixels written. src and dst are Render's
-// landmarks: with the iris points (478) the hidden iris is continued, with
-// 468 only the sclera is.
+// returns the number of pixels written. src is Render's source landmarks:
+// with the iris points (478) the hidden iris is continued, with 468 only
+// the sclera is.
 func (w *Warper) fillEyes(img raster.Image, rg region, src []face.Point3) int {
 	n := 0
 	for _, e := range eyeDefs {
@@ -69,6 +69,8 @@ func (w *Warper) fillEyes(img raster.Image, rg region, src []face.Point3) int {
 	return n
 }
 
+// fillEye runs the eye pass on the eye with the given contour loop and
+// corners.
 func (w *Warper) fillEye(img raster.Image, rg region, src []face.Point3, loop []int, corners [2]int) int {
 	S := make([]vec2, len(loop))
 	T := make([]vec2, len(loop))
