@@ -131,15 +131,11 @@ func (w *Warper) fillEye(img raster.Image, rg region, src []face.Point3, loop []
 			ir, ig, ib = r, g, b
 		}
 	}
-	minx, miny, maxx, maxy := math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)
-	for _, p := range T {
-		minx, maxx = math.Min(minx, p.x), math.Max(maxx, p.x)
-		miny, maxy = math.Min(miny, p.y), math.Max(maxy, p.y)
-	}
-	height := maxy - miny
+	tb := boundsOf(T, nil)
+	height := tb.maxy - tb.miny
 	ro, gO, bo := img.Format.Offsets()
-	x0, x1 := max(rg.x0, int(math.Ceil(minx))), min(rg.x1-1, int(math.Floor(maxx)))
-	y0, y1 := max(rg.y0, int(math.Ceil(miny))), min(rg.y1-1, int(math.Floor(maxy)))
+	x0, x1 := max(rg.x0, int(math.Ceil(tb.minx))), min(rg.x1-1, int(math.Floor(tb.maxx)))
+	y0, y1 := max(rg.y0, int(math.Ceil(tb.miny))), min(rg.y1-1, int(math.Floor(tb.maxy)))
 	n := 0
 	for y := y0; y <= y1; y++ {
 		for x := x0; x <= x1; x++ {
@@ -246,13 +242,9 @@ type polyGrid struct {
 }
 
 func newPolyGrid(poly []vec2) polyGrid {
-	minx, miny, maxx, maxy := math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)
-	for _, p := range poly {
-		minx, maxx = math.Min(minx, p.x), math.Max(maxx, p.x)
-		miny, maxy = math.Min(miny, p.y), math.Max(maxy, p.y)
-	}
-	g := polyGrid{poly: poly, x0: int(math.Floor(minx)) - 2, y0: int(math.Floor(miny)) - 2}
-	g.w, g.h = int(math.Ceil(maxx))+3-g.x0, int(math.Ceil(maxy))+3-g.y0
+	b := boundsOf(poly, nil)
+	g := polyGrid{poly: poly, x0: int(math.Floor(b.minx)) - 2, y0: int(math.Floor(b.miny)) - 2}
+	g.w, g.h = int(math.Ceil(b.maxx))+3-g.x0, int(math.Ceil(b.maxy))+3-g.y0
 	g.d = make([]float32, g.w*g.h)
 	// Scanline fill with the even-odd rule, as inPoly decides per point:
 	// each row's edge crossings, sorted, bound the inside spans.
@@ -324,15 +316,8 @@ func (g *polyGrid) depth(p vec2) float64 {
 // finiteBox reports whether every point is finite and the polygon's box is
 // small enough to rasterise (an eye, not a degenerate target).
 func finiteBox(poly []vec2) bool {
-	minx, miny, maxx, maxy := math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)
-	for _, p := range poly {
-		if math.IsNaN(p.x) || math.IsNaN(p.y) || math.IsInf(p.x, 0) || math.IsInf(p.y, 0) {
-			return false
-		}
-		minx, maxx = math.Min(minx, p.x), math.Max(maxx, p.x)
-		miny, maxy = math.Min(miny, p.y), math.Max(maxy, p.y)
-	}
-	return maxx-minx < 4096 && maxy-miny < 4096
+	b := boundsOf(poly, nil) // NaN or infinite points fail the comparisons
+	return b.maxx-b.minx < 4096 && b.maxy-b.miny < 4096
 }
 
 // inPoly reports whether p lies inside the polygon (even-odd rule).

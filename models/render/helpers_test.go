@@ -203,32 +203,9 @@ func countDiff(a, b raster.Image) int {
 	return n
 }
 
-// luma is the mean luminance of the pixels whose centres are inside poly
+// lumas returns the luminance of each pixel whose centre is inside poly
 // and farther than margin px from its outline.
-func luma(im raster.Image, poly [][2]float64, margin float64) (float64, int) {
-	var s float64
-	n := 0
-	for y := 0; y < im.Height; y++ {
-		for x := 0; x < im.Width; x++ {
-			px, py := float64(x)+0.5, float64(y)+0.5
-			if !inside(poly, px, py) || distToPolygon(poly, px, py) < margin {
-				continue
-			}
-			r, g, b := im.RGB(x, y)
-			s += 0.299*float64(r) + 0.587*float64(g) + 0.114*float64(b)
-			n++
-		}
-	}
-	if n == 0 {
-		return 0, 0
-	}
-	return s / float64(n), n
-}
-
-// lumaQuantile is the q-quantile (0..1) of the luminance of the pixels
-// whose centres are inside poly and farther than margin px from its
-// outline (-1 when there are none).
-func lumaQuantile(im raster.Image, poly [][2]float64, margin, q float64) float64 {
+func lumas(im raster.Image, poly [][2]float64, margin float64) []float64 {
 	var ls []float64
 	for y := 0; y < im.Height; y++ {
 		for x := 0; x < im.Width; x++ {
@@ -240,6 +217,25 @@ func lumaQuantile(im raster.Image, poly [][2]float64, margin, q float64) float64
 			ls = append(ls, 0.299*float64(r)+0.587*float64(g)+0.114*float64(b))
 		}
 	}
+	return ls
+}
+
+// luma is the mean of lumas and the number of pixels (0, 0 for none).
+func luma(im raster.Image, poly [][2]float64, margin float64) (float64, int) {
+	ls := lumas(im, poly, margin)
+	if len(ls) == 0 {
+		return 0, 0
+	}
+	var s float64
+	for _, l := range ls {
+		s += l
+	}
+	return s / float64(len(ls)), len(ls)
+}
+
+// lumaQuantile is the q-quantile (0..1) of lumas (-1 for no pixels).
+func lumaQuantile(im raster.Image, poly [][2]float64, margin, q float64) float64 {
+	ls := lumas(im, poly, margin)
 	if len(ls) == 0 {
 		return -1
 	}

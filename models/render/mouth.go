@@ -130,14 +130,8 @@ func (w *Warper) fillMouth(img raster.Image, rg region, as, ad float64) int {
 		}
 		w.mtab = append(w.mtab, b)
 	}
-	minx, miny, maxx, maxy := math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)
-	for _, chain := range [][]int{innerLipUpper, innerLipLower} {
-		for _, k := range chain {
-			p := w.pd[k]
-			minx, maxx = math.Min(minx, p.x), math.Max(maxx, p.x)
-			miny, maxy = math.Min(miny, p.y), math.Max(maxy, p.y)
-		}
-	}
+	mb := boundsOf(w.pd, innerLipUpper).union(boundsOf(w.pd, innerLipLower))
+	minx, miny, maxx, maxy := mb.minx, mb.miny, mb.maxx, mb.maxy
 	lr, lg, lb := w.lipColour(rg, img.Format)
 	floor, _ := w.faceTones(rg, img.Format)
 	// Half the lip colour, half a red-brown: the lips may be pale or
@@ -284,14 +278,19 @@ func (w *Warper) lipColour(rg region, f raster.Format) (r, g, b float64) {
 // picture a near-black fill stood out as a pasted-on bar. Both are 0 when
 // the box is empty.
 func (w *Warper) faceTones(rg region, f raster.Format) (dark, median float64) {
-	minx, miny, maxx, maxy := math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)
-	for _, k := range darkToneRefs {
-		p := w.ps[k]
-		minx, maxx = math.Min(minx, p.x), math.Max(maxx, p.x)
-		miny, maxy = math.Min(miny, p.y), math.Max(maxy, p.y)
+	// Once per Render: the mouth and both eyes ask.
+	if !w.tones.ok {
+		w.tones.dark, w.tones.median = w.measureTones(rg, f)
+		w.tones.ok = true
 	}
-	x0, x1 := max(0, int(minx)-rg.x0), min(rg.bw-1, int(maxx)-rg.x0)
-	y0, y1 := max(0, int(miny)-rg.y0), min(rg.bh-1, int(maxy)-rg.y0)
+	return w.tones.dark, w.tones.median
+}
+
+// measureTones computes faceTones' values.
+func (w *Warper) measureTones(rg region, f raster.Format) (dark, median float64) {
+	b := boundsOf(w.ps, darkToneRefs[:])
+	x0, x1 := max(0, int(b.minx)-rg.x0), min(rg.bw-1, int(b.maxx)-rg.x0)
+	y0, y1 := max(0, int(b.miny)-rg.y0), min(rg.bh-1, int(b.maxy)-rg.y0)
 	if x0 > x1 || y0 > y1 {
 		return 0, 0
 	}

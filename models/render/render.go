@@ -144,6 +144,7 @@ type setup struct {
 func (w *Warper) Render(img raster.Image, src, dst []face.Point3, opts Options) (Stats, error) {
 	var st Stats
 	w.rendered = false
+	w.tones.ok = false
 	o, err := opts.resolve()
 	if err != nil {
 		return st, err
@@ -172,13 +173,8 @@ func (w *Warper) Render(img raster.Image, src, dst []face.Point3, opts Options) 
 		w.pd[i] = vec2{float64(d.X) - 0.5, float64(d.Y) - 0.5}
 		w.zd[i] = float64(d.Z)
 	}
-	minx, miny, maxx, maxy := math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)
-	for _, k := range w.oval {
-		p := w.ps[k]
-		minx, maxx = math.Min(minx, p.x), math.Max(maxx, p.x)
-		miny, maxy = math.Min(miny, p.y), math.Max(maxy, p.y)
-	}
-	size := math.Max(maxx-minx, maxy-miny)
+	ob := boundsOf(w.ps, w.oval)
+	size := math.Max(ob.maxx-ob.minx, ob.maxy-ob.miny)
 	if !(size >= minFaceSize) {
 		return st, fmt.Errorf("%w: source face oval is %.2f px across (collapsed)", ErrGeometry, size)
 	}
@@ -246,16 +242,10 @@ func (w *Warper) Render(img raster.Image, src, dst []face.Point3, opts Options) 
 	w.rendered = true
 
 	// Region: everything either mesh covers, +2 px for the bilinear taps.
-	minx, miny, maxx, maxy = math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)
-	for _, ps := range [][]vec2{w.ps, w.pd} {
-		for _, p := range ps {
-			minx, maxx = math.Min(minx, p.x), math.Max(maxx, p.x)
-			miny, maxy = math.Min(miny, p.y), math.Max(maxy, p.y)
-		}
-	}
+	b := boundsOf(w.ps, nil).union(boundsOf(w.pd, nil))
 	rg := region{
-		x0: max(0, int(math.Floor(minx))-2), y0: max(0, int(math.Floor(miny))-2),
-		x1: min(img.Width, int(math.Ceil(maxx))+3), y1: min(img.Height, int(math.Ceil(maxy))+3),
+		x0: max(0, int(math.Floor(b.minx))-2), y0: max(0, int(math.Floor(b.miny))-2),
+		x1: min(img.Width, int(math.Ceil(b.maxx))+3), y1: min(img.Height, int(math.Ceil(b.maxy))+3),
 	}
 	if rg.x0 >= rg.x1 || rg.y0 >= rg.y1 {
 		return st, nil // entirely outside the frame

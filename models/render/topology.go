@@ -66,9 +66,14 @@ type Warper struct {
 	step   []float64 // signed angle from each oval point to the next
 	// rendered is set once Render has placed the anchors.
 	rendered bool
-	setups   []setup
-	buf      []byte
-	mtab     []mouthBin
+	// tones caches faceTones for the current Render call.
+	tones struct {
+		ok           bool
+		dark, median float64
+	}
+	setups []setup
+	buf    []byte
+	mtab   []mouthBin
 	// row lists (see rowLists)
 	rowStart, rowIdx, fill []int32
 	order                  []int32 // setups in drawing order
@@ -76,6 +81,35 @@ type Warper struct {
 }
 
 type vec2 struct{ x, y float64 }
+
+// bounds is the axis-aligned box of some points.
+type bounds struct{ minx, miny, maxx, maxy float64 }
+
+// boundsOf returns the box of pts[k] for each k in idx, or of all of pts
+// when idx is nil. A NaN point makes the box NaN; no points make it empty
+// (min +Inf, max -Inf).
+func boundsOf(pts []vec2, idx []int) bounds {
+	b := bounds{math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)}
+	add := func(p vec2) {
+		b.minx, b.maxx = math.Min(b.minx, p.x), math.Max(b.maxx, p.x)
+		b.miny, b.maxy = math.Min(b.miny, p.y), math.Max(b.maxy, p.y)
+	}
+	if idx == nil {
+		for _, p := range pts {
+			add(p)
+		}
+		return b
+	}
+	for _, k := range idx {
+		add(pts[k])
+	}
+	return b
+}
+
+// union is the box of both boxes' points.
+func (b bounds) union(o bounds) bounds {
+	return bounds{min(b.minx, o.minx), min(b.miny, o.miny), max(b.maxx, o.maxx), max(b.maxy, o.maxy)}
+}
 
 // NewWarper prepares a Warper for MediaPipe's canonical face mesh (468
 // vertices in FaceMesh landmark order; engine.Canonical()). It finds the
