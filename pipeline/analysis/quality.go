@@ -153,6 +153,7 @@ func Compare(in, out map[uint64]nedfilter.FaceInfo) LoopStats {
 	return s
 }
 
+// mean is the arithmetic mean (0 for no values).
 func mean(x []float64) float64 {
 	if len(x) == 0 {
 		return 0
@@ -167,16 +168,10 @@ func mean(x []float64) float64 {
 // Pearson is the correlation coefficient of two equally long series (0
 // when either is constant or shorter than 2).
 func Pearson(a, b []float64) float64 {
-	n := float64(len(a))
-	if n < 2 || len(b) != len(a) {
+	if len(a) < 2 || len(b) != len(a) {
 		return 0
 	}
-	var ma, mb float64
-	for i := range a {
-		ma += a[i]
-		mb += b[i]
-	}
-	ma, mb = ma/n, mb/n
+	ma, mb := mean(a), mean(b)
 	var sab, saa, sbb float64
 	for i := range a {
 		sab += (a[i] - ma) * (b[i] - mb)
