@@ -25,8 +25,8 @@ import "github.com/nedstream/nedstream/models/blendshape"
 // (0.32 at 1.5: MediaPipe reads the smile with the brows). A smile
 // removal is damped instead: in full it also changed how open the
 // re-analysed mouth reads (jawOpen 2x on one speaker, 0.5x on another; the
-// speech correlation fell to 0.75-0.83); at 0.55 it still lowers the measured smile by 0.36 and keeps
-// the correlation at 0.9 or more. Above FallKnee a removal is not damped:
+// speech correlation fell to 0.75-0.83); at 0.55 it still lowers the
+// measured smile by 0.36 and keeps the correlation at 0.9 or more. Above FallKnee a removal is not damped:
 // MediaPipe's smile reading saturates at 0.9-1 for a broad smile, so there a
 // unit of reading stands for more of the shape (astronaut.png, smile 0.92:
 // damped everywhere, sad lowered it by only 0.26; with the knee by 0.35).

@@ -23,8 +23,8 @@ const (
 	mouthShadeCentre = 0.25
 	mouthFillMax     = 0.97
 	minMouthArea     = 4.0 // px²
-	// darkShare is the share of the central face's pixels that darkTone
-	// takes as the face's darkest tone (faceTones).
+	// darkShare is the share of the central face's pixels that faceTones
+	// takes as the face's darkest tone.
 	darkShare = 0.01
 )
 
@@ -44,15 +44,19 @@ func (w *Warper) mouthAreas() (src, dst float64) {
 }
 
 func lipArea(p []vec2) float64 {
-	var a float64
-	edge := func(i, j int) { a += p[i].x*p[j].y - p[j].x*p[i].y }
-	for k := 0; k+1 < len(innerLipUpper); k++ {
-		edge(innerLipUpper[k], innerLipUpper[k+1])
+	// The ring: the upper chain from corner to corner, then the lower one
+	// back, without its corners (the upper chain's ends).
+	var ring [20]vec2
+	n := 0
+	for _, k := range innerLipUpper {
+		ring[n] = p[k]
+		n++
 	}
-	for k := len(innerLipLower) - 1; k > 0; k-- {
-		edge(innerLipLower[k], innerLipLower[k-1])
+	for k := len(innerLipLower) - 2; k > 0; k-- {
+		ring[n] = p[innerLipLower[k]]
+		n++
 	}
-	return a / 2
+	return polyArea(ring[:n])
 }
 
 // mouthFrame holds a mouth's inner-lip chains in mouth coordinates: u from

@@ -244,9 +244,7 @@ func (v *Viewer) receiverReport(r rtcp.ReceptionReport, video bool) {
 	if !video {
 		v.mu.Lock()
 		a := &v.stats.Audio
-		a.FractionLost = float64(r.FractionLost) / 256
-		a.PacketsLost = int64(r.TotalLost)
-		a.Jitter = time.Duration(float64(r.Jitter) / float64(Opus.ClockRate()) * float64(time.Second))
+		a.FractionLost, a.PacketsLost, a.Jitter = reception(r, Opus.ClockRate())
 		a.ReceiverReports++
 		v.mu.Unlock()
 		return
@@ -260,14 +258,18 @@ func (v *Viewer) receiverReport(r rtcp.ReceptionReport, video bool) {
 		}
 	}
 	v.mu.Lock()
-	v.stats.FractionLost = float64(r.FractionLost) / 256
-	v.stats.PacketsLost = int64(r.TotalLost)
-	v.stats.Jitter = time.Duration(float64(r.Jitter) / float64(v.b.opts.Video.ClockRate()) * float64(time.Second))
+	v.stats.FractionLost, v.stats.PacketsLost, v.stats.Jitter = reception(r, v.b.opts.Video.ClockRate())
 	if rtt > 0 || r.LastSenderReport != 0 {
 		v.stats.RTT = rtt
 	}
 	v.stats.ReceiverReports++
 	v.mu.Unlock()
+}
+
+// reception reads a report block's loss (fraction 0..1, cumulative
+// packets) and its jitter, given in RTP clock units at clockRate.
+func reception(r rtcp.ReceptionReport, clockRate uint32) (fraction float64, lost int64, jitter time.Duration) {
+	return float64(r.FractionLost) / 256, int64(r.TotalLost), time.Duration(float64(r.Jitter) / float64(clockRate) * float64(time.Second))
 }
 
 // ntpMiddle returns the middle 32 bits of the NTP timestamp of t.
